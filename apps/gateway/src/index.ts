@@ -1,0 +1,1 @@
+export { gatewayCommand } from './cli/index.js'

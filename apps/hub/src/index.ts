@@ -1,0 +1,1 @@
+export { hubCommand } from './cli/index.js'

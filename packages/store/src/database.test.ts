@@ -1,0 +1,112 @@
+import type { Kysely } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ManualClock } from '@postern/core'
+import { Database, resolveDatabaseTarget } from './database.js'
+import { migrateToLatest } from './migrate.js'
+import { AuditLog } from './shared/audit-log.js'
+import type { HubSchema } from './hub/schema.js'
+import { BACKENDS, createTestDatabase, type TestDatabase } from './testing.js'
+
+describe('resolveDatabaseTarget', () => {
+  it.each([
+    ['sqlite', { dialect: 'sqlite', location: '/data/gateway.db' }],
+    ['sqlite:/tmp/x.db', { dialect: 'sqlite', location: '/tmp/x.db' }],
+    [
+      'postgres://postgres@127.0.0.1:5432/p',
+      { dialect: 'postgres', location: 'postgres://postgres@127.0.0.1:5432/p' },
+    ],
+  ])('%s', (value, expected) => {
+    expect(resolveDatabaseTarget(value, '/data', 'gateway.db')).toEqual(expected)
+  })
+
+  it.each(['mysql://x', 'sqlite:', ''])('rejects %j', (value) => {
+    expect(() => resolveDatabaseTarget(value, '/data', 'gateway.db')).toThrow(
+      expect.objectContaining({ code: 'STORE_ERR_DATABASE_URL_INVALID' }),
+    )
+  })
+})
+
+describe.each(BACKENDS)('store on %s', (dialect) => {
+  let testDb: TestDatabase
+  let database: Database<HubSchema>
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(dialect)
+    database = await Database.open<HubSchema>(testDb.target)
+  })
+  afterAll(async () => {
+    await database.close()
+    await testDb.drop()
+  })
+
+  it('migrates once and is idempotent', async () => {
+    expect(await migrateToLatest(database, 'hub')).toEqual(['0001_audit_log'])
+    expect(await migrateToLatest(database, 'hub')).toEqual([])
+  })
+
+  it('keeps an audit log filtered by org, newest first', async () => {
+    const clock = new ManualClock(1_000)
+    const audit = new AuditLog(database.db, clock)
+    await audit.record({
+      orgId: 'o1',
+      actor: { type: 'user', id: 'u1' },
+      source: 'api',
+      action: 'device.register',
+      outcome: 'success',
+      details: { name: 'gw1' },
+    })
+    clock.advance(10)
+    await audit.record({
+      orgId: 'o2',
+      actor: { type: 'client', id: 'c1' },
+      source: 'api',
+      action: 'enrich.observe',
+      outcome: 'failure',
+    })
+    clock.advance(10)
+    await audit.record({
+      orgId: 'o1',
+      actor: { type: 'user', id: 'u1' },
+      source: 'console',
+      action: 'device.deregister',
+      target: { type: 'device', id: 'd1' },
+      outcome: 'success',
+    })
+
+    const o1 = await audit.list({ orgId: 'o1' })
+    expect(o1.total).toBe(2)
+    expect(o1.entries.map((e) => e.action)).toEqual(['device.deregister', 'device.register'])
+    expect(o1.entries[0]).toMatchObject({
+      at: 1_020,
+      target: { type: 'device', id: 'd1' },
+      details: {},
+    })
+    expect(o1.entries[1]?.details).toEqual({ name: 'gw1' })
+    expect((await audit.list({ orgId: 'o2' })).entries[0]?.actor).toEqual({
+      type: 'client',
+      id: 'c1',
+    })
+  })
+
+  it('refuses a database migrated by a newer version', async () => {
+    const db = database.db as unknown as Kysely<Record<string, Record<string, unknown>>>
+    await db
+      .insertInto('postern_migrations_hub')
+      .values({ name: '9999_future', timestamp: new Date().toISOString() })
+      .execute()
+    await expect(migrateToLatest(database, 'hub')).rejects.toMatchObject({
+      code: 'STORE_ERR_SCHEMA_TOO_NEW',
+    })
+  })
+})
+
+describe('Database.open', () => {
+  it('explains an unreachable server', async () => {
+    await expect(
+      Database.open({ dialect: 'postgres', location: 'postgres://postgres:pw@127.0.0.1:1/none' }),
+    ).rejects.toMatchObject({
+      code: 'STORE_ERR_DATABASE_UNREACHABLE',
+      message: expect.not.stringContaining(':pw@'),
+    })
+  })
+})

@@ -1,0 +1,127 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, type KyselyPlugin } from 'kysely'
+import pg from 'pg'
+import { describeError, silentLogger, type Logger } from '@postern/core'
+import { storeErrors } from './store-errors.js'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface DatabaseTarget {
+  dialect: Dialect
+  /** File path (or `:memory:`) for SQLite, connection URL for PostgreSQL. */
+  location: string
+}
+
+/**
+ * Resolves the `database` configuration value: `sqlite` (the embedded default, a file named
+ * `defaultFile` in the data directory), `sqlite:/path/file.db`, `sqlite::memory:`, or a
+ * `postgres://` / `postgresql://` URL.
+ */
+export function resolveDatabaseTarget(
+  value: string,
+  dataDir: string,
+  defaultFile: string,
+): DatabaseTarget {
+  if (value === 'sqlite') return { dialect: 'sqlite', location: join(dataDir, defaultFile) }
+  if (value.startsWith('sqlite:')) {
+    const location = value.slice('sqlite:'.length)
+    if (location.length === 0) throw storeErrors.DATABASE_URL_INVALID({ value })
+    return { dialect: 'sqlite', location }
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) return { dialect: 'postgres', location: value }
+  throw storeErrors.DATABASE_URL_INVALID({ value })
+}
+
+/** A connection pool (PostgreSQL) or connection (SQLite) with its typed query builder. */
+export class Database<Schema> {
+  private constructor(
+    readonly db: Kysely<Schema>,
+    readonly dialect: Dialect,
+    readonly target: DatabaseTarget,
+  ) {}
+
+  static async open<Schema>(
+    target: DatabaseTarget,
+    options: { logger?: Logger; poolSize?: number; plugins?: KyselyPlugin[] } = {},
+  ): Promise<Database<Schema>> {
+    const logger = options.logger ?? silentLogger()
+    const where = target.dialect === 'sqlite' ? target.location : redactUrl(target.location)
+    try {
+      const dialect =
+        target.dialect === 'sqlite'
+          ? new SqliteDialect({ database: openSqlite(target.location) })
+          : new PostgresDialect({
+              pool: openPgPool(target.location, options.poolSize ?? 10, logger),
+            })
+      const db = new Kysely<Schema>({ dialect, plugins: options.plugins ?? [] })
+      const database = new Database(db, target.dialect, target)
+      await database.ping()
+      logger.debug({ event: 'DATABASE_OPENED', dialect: target.dialect, where }, 'database opened')
+      return database
+    } catch (err) {
+      throw storeErrors.DATABASE_UNREACHABLE(
+        { target: where, reason: describeError(err) },
+        { cause: err },
+      )
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute()
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy()
+  }
+}
+
+function openSqlite(location: string): SQLite.Database {
+  if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true })
+  const sqlite = new SQLite(location)
+  // WAL lets readers (API, reports) run while the tracking writer commits; NORMAL sync in WAL
+  // mode keeps the database consistent across a process crash. Durability of accepted mail
+  // is the spool's job, not the tracking database's.
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  return sqlite
+}
+
+// OID 20 is int8/bigint. Times are epoch milliseconds and ids stay far below 2^53, so they are
+// returned as numbers rather than pg's default strings.
+const INT8_OID = 20
+
+function openPgPool(url: string, max: number, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  })
+  // An idle client losing its connection (server restart) must not crash the process; the
+  // pool replaces it on next use.
+  pool.on('error', (err) =>
+    logger.warn(
+      { event: 'DATABASE_CLIENT_ERROR', err: describeError(err) },
+      'idle database client failed',
+    ),
+  )
+  return pool
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(unparseable url)'
+  }
+}

@@ -1,0 +1,6 @@
+export * from './database.js'
+export { storeErrors } from './store-errors.js'
+export { migrateToLatest, withAutoId, type SchemaArea, type DialectMigration } from './migrate.js'
+export * from './shared/audit-log.js'
+export type { GatewaySchema } from './gateway/schema.js'
+export type { HubSchema } from './hub/schema.js'

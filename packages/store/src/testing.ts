@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { randomToken } from '@postern/core'
+import type { DatabaseTarget, Dialect } from './database.js'
+
+/**
+ * Test support: every store test runs on both backends. PostgreSQL is the server already
+ * running on the machine (POSTERN_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres);
+ * each test database is created here and dropped afterwards.
+ */
+export const BACKENDS: readonly Dialect[] = ['sqlite', 'postgres']
+
+export function testPostgresAdminUrl(): string {
+  return process.env.POSTERN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+}
+
+export interface TestDatabase {
+  target: DatabaseTarget
+  /** The value a `database:` config key would hold for this database. */
+  configValue: string
+  drop(): Promise<void>
+}
+
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'postern-sqlite-'))
+    const location = join(dir, 'test.db')
+    return {
+      target: { dialect, location },
+      configValue: `sqlite:${location}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    }
+  }
+  const adminUrl = testPostgresAdminUrl()
+  const name = `postern_test_${randomToken(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`
+  await withAdmin(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`))
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return {
+    target: { dialect, location: url.toString() },
+    configValue: url.toString(),
+    drop: () =>
+      withAdmin(adminUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      ).then(() => undefined),
+  }
+}
+
+async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}

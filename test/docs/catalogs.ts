@@ -1,0 +1,16 @@
+import { coreErrors, type DocumentedCatalog, type CatalogEntry } from '@postern/core'
+import { storeErrors } from '@postern/store'
+import { httpErrors } from '@postern/http'
+
+type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
+
+function entries(catalog: Catalog): CatalogEntry[] {
+  return Object.values(catalog).map(({ code, spec }) => ({ code, spec }))
+}
+
+/** Every error catalog of the project, in the order docs/errors.md lists them. Add new ones here. */
+export const documentedCatalogs: DocumentedCatalog[] = [
+  { title: 'Core (`CORE`)', entries: entries(coreErrors) },
+  { title: 'Storage (`STORE`)', entries: entries(storeErrors) },
+  { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
+]
