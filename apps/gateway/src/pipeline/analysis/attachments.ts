@@ -50,9 +50,9 @@ export function fileExtension(filename: string | null): string | null {
 }
 
 export function stripDisguise(filename: string): string {
-  // eslint-disable-next-line no-control-regex
   return filename
-    .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069\u0000]/g, '')
+    .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replaceAll('\0', '')
     .replace(/[. ]+$/, '')
 }
 

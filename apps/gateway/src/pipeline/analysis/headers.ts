@@ -61,7 +61,6 @@ export function decodeHeaderLine(
   }
   const rawValue = line.line.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, '')
   let text = rawValue
-  // eslint-disable-next-line no-control-regex
   if (/[\x80-\xff]/.test(rawValue)) {
     defects.push({ code: 'eight-bit-header', part, detail: name })
     const bytes = Buffer.from(rawValue, 'latin1')
