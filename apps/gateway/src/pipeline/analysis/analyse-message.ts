@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util'
 import libmime from 'libmime'
 import { describeAttachment } from './attachments.js'
 import { CapExceeded, DecodedBudget, Deadline } from './budget.js'
-import { isHeaderField, summariseHeaders } from './headers.js'
+import { isHeaderField, readHeaderLines, summariseHeaders } from './headers.js'
 import { scanHtml } from './html.js'
 import { walkMime, type LeafPart, type WalkContext } from './mime-walk.js'
 import { findUrlsInText, UrlCollector } from './urls.js'
@@ -12,7 +12,6 @@ import type {
   Defect,
   DefectCode,
   FormHint,
-  HeaderSummary,
   Malformed,
   MessageAnalysis,
   PartSummary,
@@ -65,7 +64,6 @@ export async function analyseMessage(
   const htmlText: string[] = []
   const budget = new DecodedBudget(limits.maxDecodedBytes)
   const deadline = new Deadline(limits.maxParseMs)
-  let headers: HeaderSummary = emptyHeaders()
   let malformed: Malformed | null = null
 
   const onLeaf = async (leaf: LeafPart, ctx: WalkContext): Promise<void> => {
@@ -139,7 +137,12 @@ export async function analyseMessage(
     if (!(err instanceof CapExceeded)) throw err
     malformed = { reason: err.reason, detail: err.message }
   }
-  if (ctx.rootHeaders) headers = summariseHeaders(ctx.rootHeaders, defects)
+  // A message stopped before its header was parsed still gets its header read on its own.
+  const headers = summariseHeaders(
+    ctx.rootHeaders ??
+      readHeaderLines(raw.subarray(0, Math.min(headerBlockLength(raw), limits.maxHeaderBytes))),
+    defects,
+  )
   if (hasMixedLineEndings(raw)) defects.push({ code: 'bare-line-ending', part: '' })
   if (urls.truncated) defects.push({ code: 'urls-truncated', part: '', detail: String(urls.count) })
   const structural = defects.find(
@@ -233,20 +236,4 @@ function dedupeDefects(defects: Defect[]): Defect[] {
     if (out.length >= 200) break
   }
   return out
-}
-
-function emptyHeaders(): HeaderSummary {
-  return {
-    from: [],
-    sender: [],
-    replyTo: [],
-    to: [],
-    cc: [],
-    returnPath: null,
-    subject: null,
-    messageId: null,
-    date: null,
-    received: [],
-    list: [],
-  }
 }

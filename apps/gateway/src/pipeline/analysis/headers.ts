@@ -135,6 +135,30 @@ function parseHop(line: string): ReceivedHop {
   }
 }
 
+/**
+ * Splits a header block into lines the way mailsplit does (latin1, folded lines joined), for
+ * the few places that read a header without parsing the message: a message whose analysis
+ * failed still gets its sender and subject recorded from here.
+ */
+export function readHeaderLines(block: Buffer): HeaderLine[] {
+  const lines = block
+    .toString('latin1')
+    .replace(/[\r\n]+$/, '')
+    .split(/\r?\n/)
+  const out: HeaderLine[] = []
+  for (const line of lines) {
+    if (line.length === 0) break
+    const last = out[out.length - 1]
+    if (last && (line[0] === ' ' || line[0] === '\t')) {
+      last.line += `\r\n${line}`
+      continue
+    }
+    const colon = line.indexOf(':')
+    out.push({ key: colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '', line })
+  }
+  return out
+}
+
 /** The fields a gateway records about a message, from its top-level header. */
 export function summariseHeaders(lines: HeaderLine[], defects: Defect[]): HeaderSummary {
   const decoded: DecodedHeader[] = []
