@@ -1,7 +1,7 @@
 import { defineErrors } from '@postern/core'
 
 /** The gateway's error catalog (docs/errors.md is generated from it). */
-export const gatewayErrors = defineErrors('GW', {
+export const gwErrors = defineErrors('GW', {
   PIPELINE_WORKER_MISSING: {
     message: 'The analysis worker script {path} does not exist',
     hint: 'Run `npm run build`: worker threads run the compiled files in dist/.',
@@ -92,4 +92,4 @@ export const gatewayErrors = defineErrors('GW', {
   },
 })
 
-export type GatewayErrors = typeof gatewayErrors
+export type GwErrors = typeof gwErrors

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { silentLogger, type Logger } from '@postern/core'
 import type { AuthInput, AuthResults } from '../../auth/authenticate.js'
-import { gatewayErrors } from '../../errors.js'
+import { gwErrors } from '../../errors.js'
 import type { AnalysisJob, AnalysisReply, WorkerSettings } from './protocol.js'
 import { headerBlockLength } from './analyse-message.js'
 import { readHeaderLines, summariseHeaders } from './headers.js'
@@ -73,7 +73,7 @@ export class AnalysisPool {
   }
 
   analyse(request: AnalysisRequest): Promise<AnalysisOutcome> {
-    if (this.closed) return Promise.reject(gatewayErrors.PIPELINE_CLOSED())
+    if (this.closed) return Promise.reject(gwErrors.PIPELINE_CLOSED())
     return new Promise((resolve, reject) => {
       const job: AnalysisJob = {
         id: this.nextId++,
@@ -96,13 +96,13 @@ export class AnalysisPool {
 
   async close(): Promise<void> {
     this.closed = true
-    for (const pending of this.queue.splice(0)) pending.reject(gatewayErrors.PIPELINE_CLOSED())
+    for (const pending of this.queue.splice(0)) pending.reject(gwErrors.PIPELINE_CLOSED())
     await Promise.all(
       this.workers.map(async (w) => {
         w.retiring = true
         for (const pending of w.jobs.values()) {
           clearTimeout(pending.timer)
-          pending.reject(gatewayErrors.PIPELINE_CLOSED())
+          pending.reject(gwErrors.PIPELINE_CLOSED())
         }
         w.jobs.clear()
         await w.worker.terminate()
@@ -254,6 +254,6 @@ function resolveWorkerScript(): string {
         .replace(/[\\/]src[\\/](?!.*[\\/]src[\\/])/, '/dist/')
         .replace(/analysis-pool\.ts$/, 'worker.js')
     : here.replace(/analysis-pool\.js$/, 'worker.js')
-  if (!existsSync(script)) throw gatewayErrors.PIPELINE_WORKER_MISSING({ path: script })
+  if (!existsSync(script)) throw gwErrors.PIPELINE_WORKER_MISSING({ path: script })
   return script
 }
