@@ -4,3 +4,7 @@ export { migrateToLatest, withAutoId, type SchemaArea, type DialectMigration } f
 export * from './shared/audit-log.js'
 export type { GatewaySchema } from './gateway/schema.js'
 export type { HubSchema } from './hub/schema.js'
+export type * from './gateway/content-schema.js'
+export * from './gateway/quarantine.js'
+export * from './gateway/blocklists.js'
+export * from './gateway/content-records.js'
