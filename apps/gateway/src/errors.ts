@@ -75,21 +75,6 @@ export const gwErrors = defineErrors('GW', {
     hint: 'List blocked users to see who is blocked.',
     status: 404,
   },
-  SENDER_BLOCKED: {
-    message: 'Mail from {sender} is refused by a block list',
-    hint: 'The sender, its domain or its IP address is on this gateway’s block list; ask the recipient’s mail administrator.',
-    smtp: { code: 550, enhanced: '5.7.1' },
-  },
-  CLIENT_BLOCKED: {
-    message: 'Connections from {ip} are refused by a block list',
-    hint: 'This IP address is on this gateway’s block list; ask the recipient’s mail administrator.',
-    smtp: { code: 550, enhanced: '5.7.1' },
-  },
-  USER_BLOCKED: {
-    message: 'Outgoing mail from {sender} is blocked by the administrator',
-    hint: 'This account sent spam or malware and may be compromised: change its password and ask the mail administrator to unblock it.',
-    smtp: { code: 550, enhanced: '5.7.1' },
-  },
 })
 
 export type GwErrors = typeof gwErrors

@@ -171,6 +171,15 @@ export class SenderHistoryStore {
     return row ? Number(row.first_seen) : undefined
   }
 
+  /** When the first sender domain was ever recorded (the start of learning), if any. */
+  async earliestSighting(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('sender_domains')
+      .select((eb) => eb.fn.min<number>('first_seen').as('earliest'))
+      .executeTakeFirst()
+    return row?.earliest === null || row?.earliest === undefined ? undefined : Number(row.earliest)
+  }
+
   async recordDomains(sightings: readonly SenderDomainSighting[]): Promise<void> {
     if (sightings.length === 0) return
     await this.db.transaction().execute(async (trx) => {

@@ -177,10 +177,12 @@ describe.each(BACKENDS)('content pipeline storage on %s', (dialect) => {
   describe('SenderHistoryStore and ContentRecords', () => {
     it('keeps the first sighting of a domain and counts messages', async () => {
       const store = new SenderHistoryStore(database.db)
+      expect(await store.earliestSighting()).toBeUndefined()
       await store.recordDomains([{ domain: 'new.example', at: 500, messages: 2 }])
       await store.recordDomains([{ domain: 'new.example', at: 900, messages: 3 }])
       expect(await store.firstSeen('new.example')).toBe(500)
       expect(await store.firstSeen('other.example')).toBeUndefined()
+      expect(await store.earliestSighting()).toBe(500)
       await store.recordInternalSenders([
         { address: 'ceo@example.net', displayName: 'Jane Doe', nameKey: 'jane doe', at: 1 },
       ])

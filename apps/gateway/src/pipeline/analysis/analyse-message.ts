@@ -5,10 +5,11 @@ import { CapExceeded, DecodedBudget, Deadline } from './budget.js'
 import { isHeaderField, readHeaderLines, summariseHeaders } from './headers.js'
 import { scanHtml } from './html.js'
 import { walkMime, type LeafPart, type WalkContext } from './mime-walk.js'
-import { findUrlsInText, UrlCollector } from './urls.js'
+import { findUrlsInText, normaliseUrl, registrableDomain, UrlCollector } from './urls.js'
 import type {
   AnalysisLimits,
   Attachment,
+  DeceptiveLink,
   Defect,
   DefectCode,
   FormHint,
@@ -60,6 +61,7 @@ export async function analyseMessage(
   const urls = new UrlCollector(limits.maxUrls)
   const attachments: Attachment[] = []
   const forms: FormHint[] = []
+  const deceptiveLinks: DeceptiveLink[] = []
   const plainText: string[] = []
   const htmlText: string[] = []
   const budget = new DecodedBudget(limits.maxDecodedBytes)
@@ -81,6 +83,10 @@ export async function analyseMessage(
       for (const u of found.urls) urls.add(u.url, u.source, leaf.path, u.base)
       for (const u of findUrlsInText(found.text)) urls.add(u, 'html-text', leaf.path)
       forms.push(...found.forms)
+      for (const a of found.anchors) {
+        const deceptive = deceptiveLink(a.href, a.text, a.base, leaf.path)
+        if (deceptive && deceptiveLinks.length < MAX_DECEPTIVE_LINKS) deceptiveLinks.push(deceptive)
+      }
       if (!named) htmlText.push(found.text)
       if (named || leaf.disposition === 'attachment') await addAttachment(leaf)
       return
@@ -170,8 +176,35 @@ export async function analyseMessage(
     urlCount: urls.count,
     attachments,
     forms,
+    deceptiveLinks,
     text,
   }
+}
+
+const MAX_DECEPTIVE_LINKS = 50
+
+/** A host name (or URL) written as a link's visible text: `www.bank.example`, `https://…`. */
+const SHOWN_HOST =
+  /^(?:[a-z][a-z0-9+.-]*:\/\/)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?:[:/?#]\S*)?$/i
+
+/**
+ * The classic phishing link: its text shows one site (`https://www.paypal.com/`), its target is
+ * another (`http://bit.ly/…`). Only text that is itself a host name or URL counts, so "click
+ * here" never matches; subdomains of the same registrable domain are the same site.
+ */
+function deceptiveLink(
+  href: string,
+  text: string,
+  base: string | undefined,
+  part: string,
+): DeceptiveLink | null {
+  const shown = SHOWN_HOST.exec(text.trim())
+  if (!shown?.[1]) return null
+  const target = normaliseUrl(href, base)
+  if (!target) return null
+  const shownDomain = registrableDomain(shown[1].toLowerCase())
+  if (shownDomain === target.domain || !shownDomain.includes('.')) return null
+  return { part, url: target.url, shownDomain }
 }
 
 /** Charset decoding (WHATWG Encoding labels; UTF-7 and unknown labels fall back to UTF-8). */

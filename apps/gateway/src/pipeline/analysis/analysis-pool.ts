@@ -237,6 +237,7 @@ export function failedAnalysis(
       urlCount: 0,
       attachments: [],
       forms: [],
+      deceptiveLinks: [],
       text: null,
     },
     auth: null,

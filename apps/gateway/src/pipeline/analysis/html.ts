@@ -38,10 +38,14 @@ const BLOCK = new Set([
 ])
 
 const MAX_FIELDS_PER_FORM = 32
+const MAX_ANCHORS = 200
+const MAX_ANCHOR_TEXT = 300
 
 export interface HtmlFindings {
   urls: { url: string; source: UrlSource; base: string | undefined }[]
   forms: FormHint[]
+  /** Links with their visible text (capped), to spot text that names another site. */
+  anchors: { href: string; text: string; base: string | undefined }[]
   /** Visible text (for URL extraction from text and for the quarantine's safe view). */
   text: string
 }
@@ -66,6 +70,8 @@ export function scanHtml(html: string, part: string, keepTextBytes: number): Htm
   let invisibleDepth = 0
   let form: OpenForm | null = null
   let looseSecretInput = false
+  const anchors: HtmlFindings['anchors'] = []
+  let anchor: { href: string; text: string } | null = null
 
   const pushText = (value: string): void => {
     if (textLength >= keepTextBytes) return
@@ -87,6 +93,9 @@ export function scanHtml(html: string, part: string, keepTextBytes: number): Htm
           const target = /url\s*=\s*['"]?([^'"\s]+)/i.exec(attributes.content ?? '')
           if (target?.[1]) urls.push({ url: target[1], source: 'html-meta', base })
         }
+        if (name === 'a' && attributes.href && anchors.length < MAX_ANCHORS) {
+          anchor = { href: attributes.href, text: '' }
+        }
         if (name === 'form') {
           form = { action: attributes.action ?? null, hasPassword: false, fields: [] }
         }
@@ -105,6 +114,10 @@ export function scanHtml(html: string, part: string, keepTextBytes: number): Htm
       },
       onclosetag(name) {
         if (INVISIBLE.has(name) && invisibleDepth > 0) invisibleDepth--
+        if (name === 'a' && anchor) {
+          anchors.push({ ...anchor, text: anchor.text.trim(), base })
+          anchor = null
+        }
         if (name === 'form' && form) {
           if (form.hasPassword) forms.push({ part, ...form })
           form = null
@@ -113,6 +126,7 @@ export function scanHtml(html: string, part: string, keepTextBytes: number): Htm
       },
       ontext(data) {
         if (invisibleDepth === 0) pushText(data)
+        if (anchor && anchor.text.length < MAX_ANCHOR_TEXT) anchor.text += data
       },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
@@ -126,6 +140,7 @@ export function scanHtml(html: string, part: string, keepTextBytes: number): Htm
   return {
     urls: urls.map((u) => ({ ...u, base: u.base ?? base })),
     forms,
+    anchors: anchors.map((a) => ({ ...a, base: a.base ?? base })),
     text: text
       .join('')
       .replace(/[ \t\r\f\v]+/g, ' ')

@@ -154,6 +154,15 @@ export interface FormHint {
   fields: string[]
 }
 
+/** A link whose visible text names another site than the one it leads to. */
+export interface DeceptiveLink {
+  part: string
+  /** Where the link goes (normalised). */
+  url: string
+  /** The domain its text shows. */
+  shownDomain: string
+}
+
 export interface PartSummary {
   path: string
   contentType: string
@@ -179,6 +188,7 @@ export interface MessageAnalysis {
   urlCount: number
   attachments: Attachment[]
   forms: FormHint[]
+  deceptiveLinks: DeceptiveLink[]
   /** Plain text of the message (text parts, or HTML reduced to text), when asked for. */
   text: string | null
 }
