@@ -31,6 +31,15 @@ export const gwErrors = defineErrors('GW', {
     message: 'Scanner {scanner} refused the message: {reason}',
     hint: 'For clamd raise StreamMaxLength (clamd.conf) to at least scanners.clamav.maxBytes; see the scanner log.',
   },
+  SCANNER_DEFERRED: {
+    message: 'Processing of message {mid} is deferred: scanner {scanner} failed ({reason})',
+    hint: 'The message stays queued and is processed again on the retry schedule; bring {scanner} back, or set its onFailure to skip or quarantine.',
+    smtp: { code: 451, enhanced: '4.3.0' },
+  },
+  NOTIFICATION_UNAVAILABLE: {
+    message: 'Policy notifications cannot be sent: no mail injector is attached to this process',
+    hint: 'Notifications are sent by the running gateway; this is a bug if it happens there.',
+  },
   POLICY_INVALID: {
     message: 'Mail policy "{policy}" is invalid: {reason}',
     hint: 'Fix the policy in the configuration (policies.*); every referenced group, list, quarantine and scanner must exist.',

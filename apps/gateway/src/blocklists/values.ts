@@ -50,7 +50,9 @@ export function normaliseBlocklistValue(kind: BlocklistKind, raw: string): strin
     }
     case 'sender_domain':
     case 'url_domain': {
-      const domain = normaliseDomain(value.replace(/^@/, ''))
+      // A URL or address given for a domain entry means its host ("block this link's site").
+      const host = value.includes('://') ? (normaliseUrl(value)?.host ?? value) : value
+      const domain = normaliseDomain(host.slice(host.lastIndexOf('@') + 1))
       if (!domain || !domain.includes('.')) throw invalid(kind, raw, 'not a domain name')
       return domain
     }

@@ -252,7 +252,10 @@ function compileCondition(
   }
   if (c.dmarcPolicy) {
     const wanted = c.dmarcPolicy
-    tests.push((f) => f.auth !== null && f.auth.dmarc.policy !== null && wanted.includes(f.auth.dmarc.policy))
+    tests.push(
+      (f) =>
+        f.auth !== null && f.auth.dmarc.policy !== null && wanted.includes(f.auth.dmarc.policy),
+    )
   }
   if (c.attachment) tests.push(compileAttachmentCondition(c.attachment, options))
   if (c.urlDomain) {
