@@ -191,7 +191,7 @@ describe.each(BACKENDS)('content pipeline on %s', (dialect) => {
         { type: 'email', value: 'carol@corp.example' },
         { type: 'domain', value: 'good.example' },
         { type: 'ip', value: '192.0.2.10' },
-        { type: 'url', value: 'https://good.example/menu.' },
+        { type: 'url', value: 'https://good.example/menu' },
         { type: 'email_subject', value: 'Lunch on Friday' },
         { type: 'email_messageid', value: 'lunch.1@good.example' },
       ]),
