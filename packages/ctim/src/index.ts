@@ -1,0 +1,8 @@
+export { ctimErrors } from './errors.js'
+export * from './observable-types.js'
+export { refang } from './refang.js'
+export * from './hosts.js'
+export * from './url.js'
+export * from './normalize.js'
+export { decodeEncodedWords } from './encoded-words.js'
+export { inspect, unwrapRewrittenUrl, INSPECT_MAX_LENGTH, type InspectOptions } from './inspect.js'
