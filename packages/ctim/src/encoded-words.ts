@@ -28,18 +28,16 @@ function decodeQ(text: string): Uint8Array {
  */
 export function decodeEncodedWords(value: string): string {
   if (!value.includes('=?')) return value
-  return value.replace(BETWEEN_WORDS, '$1').replace(
-    ENCODED_WORD,
-    (whole, charset: string, encoding: string, text: string) => {
+  return value
+    .replace(BETWEEN_WORDS, '$1')
+    .replace(ENCODED_WORD, (whole, charset: string, encoding: string, text: string) => {
       try {
         // RFC 2231 §5: a language tag may follow the charset after "*".
         const label = charset.split('*')[0] as string
-        const bytes =
-          encoding.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQ(text)
+        const bytes = encoding.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQ(text)
         return new TextDecoder(label, { fatal: true }).decode(bytes)
       } catch {
         return whole
       }
-    },
-  )
+    })
 }

@@ -28,7 +28,8 @@ export const ctimErrors = defineErrors('CTIM', {
     status: 400,
   },
   STIX_NOTHING_TO_EXPORT: {
-    message: 'Nothing to export: no observable can be written as a STIX 2.1 pattern and there are no notes',
+    message:
+      'Nothing to export: no observable can be written as a STIX 2.1 pattern and there are no notes',
     hint: 'Add observables of a supported type (url, domain, ip, ipv6, email, sha256, sha1, md5, file_name, …) or notes.',
     status: 400,
   },

@@ -38,7 +38,8 @@ export function canonicalDomain(
   if (name.endsWith('.')) name = name.slice(0, -1)
   if (name === '') return { ok: false, reason: 'empty' }
   if (name.length > 1024) return { ok: false, reason: 'longer than 253 characters' }
-  if (isIPv4(name) || /^[\d.]+$/.test(name)) return { ok: false, reason: 'an IP address is not a domain' }
+  if (isIPv4(name) || /^[\d.]+$/.test(name))
+    return { ok: false, reason: 'an IP address is not a domain' }
   // domainToASCII lower-cases, maps UTS #46 and punycodes; '' means it refused the name.
   // Underscore labels are checked separately because UTS #46 in non-strict mode passes them.
   const ascii = /^[\x21-\x7e]+$/.test(name) ? name.toLowerCase() : domainToASCII(name)

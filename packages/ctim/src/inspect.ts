@@ -148,7 +148,17 @@ const FILE_EXTENSIONS_THAT_ARE_TLDS = new Set(['md', 'py', 'sh', 'zip', 'mov', '
 
 // Names that are not on the public-suffix list but are commonly used for internal networks
 // (RFC 6762 `.local`, RFC 8375 `home.arpa`, and widespread private conventions).
-const INTERNAL_SUFFIXES = ['local', 'lan', 'internal', 'intranet', 'corp', 'home', 'localdomain', 'home.arpa', 'private']
+const INTERNAL_SUFFIXES = [
+  'local',
+  'lan',
+  'internal',
+  'intranet',
+  'corp',
+  'home',
+  'localdomain',
+  'home.arpa',
+  'private',
+]
 
 function isInternalName(name: string): boolean {
   return INTERNAL_SUFFIXES.some((suffix) => name.endsWith(`.${suffix}`))
@@ -378,13 +388,22 @@ function labelledValues(line: Line, found: Found): void {
     const originalValue = HEADER.exec(line.original)?.[2] ?? (header[2] as string)
     subjectTaken = handler === 'subject'
     if (
-      handleLabelled(handler, header[2] as string, originalValue, line.offset + valueStart, found, line)
+      handleLabelled(
+        handler,
+        header[2] as string,
+        originalValue,
+        line.offset + valueStart,
+        found,
+        line,
+      )
     ) {
       line.mask(valueStart, line.work.length)
     }
   }
 
-  line.scan(ESA_MID, (match) => found.add('cisco_mid', match[1] as string, line.offset + match.index))
+  line.scan(ESA_MID, (match) =>
+    found.add('cisco_mid', match[1] as string, line.offset + match.index),
+  )
   const subject = subjectTaken ? null : ESA_SUBJECT.exec(line.original)
   if (subject) found.add('email_subject', subject[1] as string, line.offset + subject.index)
   line.scan(ESA_MESSAGE_ID, (match) =>
@@ -468,7 +487,8 @@ function scanUrls(line: Line, found: Found): void {
 }
 
 const WINDOWS_PATH_QUOTED = /(["'])((?:[A-Za-z]:\\|\\\\[\w.$-]+\\)[^"'\n<>|*?]*)\1/g
-const WINDOWS_PATH = /(?<![\w\\])(?:[A-Za-z]:\\|\\\\[\w.$-]+\\)(?:[^\\/:*?"<>|\s]+\\)*[^\\/:*?"<>|\s]*/g
+const WINDOWS_PATH =
+  /(?<![\w\\])(?:[A-Za-z]:\\|\\\\[\w.$-]+\\)(?:[^\\/:*?"<>|\s]+\\)*[^\\/:*?"<>|\s]*/g
 const UNIX_PATH =
   /(?<![\w/.:-])\/(?:tmp|var|etc|home|usr|opt|dev\/shm|Users|private|Library|Applications|root|srv|mnt)\/[^\s"'<>|;,]*/g
 
@@ -543,8 +563,10 @@ function scanAddresses(line: Line, found: Found): void {
   })
 }
 
-const MAC = /(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.\w)/g
-const IPV6 = /(?<![\w:.%])\[?((?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?)(?:%[\w.]+)?\]?(?![\w:]|\.\d)/g
+const MAC =
+  /(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.\w)/g
+const IPV6 =
+  /(?<![\w:.%])\[?((?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?)(?:%[\w.]+)?\]?(?![\w:]|\.\d)/g
 const IPV4 = /(?<![\w./])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g
 const HEX = /(?<![\w-])[0-9A-Fa-f]{32,64}(?![\w-])/g
 // Keys whose hex values are identifiers, not file hashes.
@@ -560,26 +582,31 @@ function scanNetwork(line: Line, found: Found): void {
     const groups = candidate.split(':').length
     // Times (09:30:15) and MACs have colons too: require "::" or a full eight groups.
     if (!/\d/.test(candidate) || candidate === '::') return false
-    if (!candidate.includes('::') && groups < 8 && !(groups === 7 && candidate.includes('.'))) return false
+    if (!candidate.includes('::') && groups < 8 && !(groups === 7 && candidate.includes('.')))
+      return false
     const ip = canonicalIPv6(candidate)
     return ip !== null && found.add('ipv6', ip, line.offset + match.index)
   })
   line.scan(IPV4, (match) => {
     const ip = canonicalIPv4(match[0])
     if (ip === null || ip === '0.0.0.0' || ip === '255.255.255.255') return false
-    if (VERSION_BEFORE.test(line.work.slice(Math.max(0, match.index - 24), match.index))) return true
+    if (VERSION_BEFORE.test(line.work.slice(Math.max(0, match.index - 24), match.index)))
+      return true
     return found.add('ip', ip, line.offset + match.index)
   })
   line.scan(HEX, (match) => {
     const hex = match[0]
-    const type = hex.length === 64 ? 'sha256' : hex.length === 40 ? 'sha1' : hex.length === 32 ? 'md5' : null
+    const type =
+      hex.length === 64 ? 'sha256' : hex.length === 40 ? 'sha1' : hex.length === 32 ? 'md5' : null
     if (type === null || /^\d+$/.test(hex) || /^(.)\1+$/.test(hex)) return false
-    if (NOT_A_HASH_KEY.test(line.work.slice(Math.max(0, match.index - 40), match.index))) return true
+    if (NOT_A_HASH_KEY.test(line.work.slice(Math.max(0, match.index - 40), match.index)))
+      return true
     return found.add(type, hex, line.offset + match.index)
   })
 }
 
-const FILE_NAME = /(?<![\p{L}\p{N}_.@/\\-])[\p{L}\p{N}_-][\p{L}\p{N}_()-]*(?:\.[\p{L}\p{N}_()-]+)*\.([A-Za-z0-9]{1,5})(?![\p{L}\p{N}_@-]|\.[\p{L}\p{N}])/gu
+const FILE_NAME =
+  /(?<![\p{L}\p{N}_.@/\\-])[\p{L}\p{N}_-][\p{L}\p{N}_()-]*(?:\.[\p{L}\p{N}_()-]+)*\.([A-Za-z0-9]{1,5})(?![\p{L}\p{N}_@-]|\.[\p{L}\p{N}])/gu
 const DOMAIN_OR_URL = new RegExp(
   String.raw`(?<![\p{L}\p{N}_@.\/\\:-])(${DOMAIN_CHARS})(?![\p{L}\p{N}_-]|\.[\p{L}\p{N}])((?::\d{1,5})?\/[^\s<>"'\x60]*)?`,
   'gu',
@@ -641,7 +668,7 @@ function decodeQuotedPrintableParts(text: string): string {
     const raw = result.slice(bodyStart + 2, bodyEnd).replace(/=\n/g, '')
     // Escapes are bytes (usually UTF-8); decode them only when the pasted body is plain ASCII,
     // otherwise the paste was already decoded and only soft breaks are left to undo.
-    const decoded = /^[\x00-\x7f]*$/.test(raw)
+    const decoded = /^[\p{ASCII}]*$/u.test(raw)
       ? Buffer.from(
           raw.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) =>
             String.fromCharCode(parseInt(hex, 16)),

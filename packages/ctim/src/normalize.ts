@@ -1,10 +1,5 @@
 import { ctimErrors } from './errors.js'
-import {
-  canonicalDomain,
-  canonicalHostname,
-  canonicalIPv4,
-  canonicalIPv6,
-} from './hosts.js'
+import { canonicalDomain, canonicalHostname, canonicalIPv4, canonicalIPv6 } from './hosts.js'
 import { isObservableType, type Observable, type ObservableType } from './observable-types.js'
 import { refang } from './refang.js'
 import { tryNormalizeUrl } from './url.js'
@@ -20,6 +15,7 @@ type Result = { ok: true; value: string } | { ok: false; reason: string }
 const MAX_VALUE_LENGTH = 8192
 // C0 controls (except TAB, which single-line types fold into a space) and DEL never belong in an
 // observable.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 const ok = (value: string): Result => ({ ok: true, value })
@@ -96,7 +92,8 @@ function canonicalCiscoMid(input: string): Result {
 function canonicalMac(input: string): Result {
   const digits = input.trim().toLowerCase().replace(/[:.-]/g, '')
   if (!/^[0-9a-f]{12}$/.test(digits)) return fail('a MAC address is 12 hexadecimal digits')
-  const shapes = /^(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}|[0-9a-f]{12})$/i
+  const shapes =
+    /^(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}|[0-9a-f]{12})$/i
   if (!shapes.test(input.trim())) return fail('write a MAC address as 00:1a:2b:3c:4d:5e')
   return ok((digits.match(/../g) ?? []).join(':'))
 }
@@ -129,7 +126,9 @@ function generic(input: string): Result {
 const NORMALIZERS: Partial<Record<ObservableType, (value: string) => Result>> = {
   ip: (value) => {
     const ip = canonicalIPv4(refang(value))
-    return ip === null ? fail('an IPv4 address is four decimal numbers 0–255, e.g. 192.0.2.10') : ok(ip)
+    return ip === null
+      ? fail('an IPv4 address is four decimal numbers 0–255, e.g. 192.0.2.10')
+      : ok(ip)
   },
   ipv6: (value) => {
     const ip = canonicalIPv6(refang(value))
@@ -218,7 +217,9 @@ export function observableKey(observable: { type: string; value: string }): stri
  * @example
  * uniqueObservables([{ type: 'ip', value: '192.0.2.1' }, { type: 'ip', value: '192.0.2.1' }]) // one entry
  */
-export function uniqueObservables<T extends { type: string; value: string }>(list: Iterable<T>): T[] {
+export function uniqueObservables<T extends { type: string; value: string }>(
+  list: Iterable<T>,
+): T[] {
   const seen = new Set<string>()
   const out: T[] = []
   for (const item of list) {

@@ -39,7 +39,7 @@ export function trimUrlProse(candidate: string): string {
   for (;;) {
     const last = url.at(-1)
     if (last === undefined) return url
-    if (".,;:!?'\"*>»”’`".includes(last)) {
+    if ('.,;:!?\'"*>»”’`'.includes(last)) {
       url = url.slice(0, -1)
       continue
     }
@@ -89,7 +89,9 @@ export function tryNormalizeUrl(
   if (text.length > MAX_URL_LENGTH) {
     return { ok: false, reason: `longer than ${MAX_URL_LENGTH} characters` }
   }
-  if (/[\s\x00-\x1f\x7f]/.test(text)) return { ok: false, reason: 'contains spaces or control characters' }
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  if (/[\s\x00-\x1f\x7f]/.test(text))
+    return { ok: false, reason: 'contains spaces or control characters' }
   if (!/^[a-z][a-z0-9+.-]*:/i.test(text)) {
     if (!options.assumeHttp) return { ok: false, reason: 'no scheme (e.g. https://)' }
     text = `http://${text}`
