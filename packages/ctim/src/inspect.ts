@@ -140,11 +140,17 @@ const FILE_EXTENSIONS = new Set(
     'pdf doc docx docm dot dotm xls xlsx xlsm xlsb xlam xll ppt pptx pptm ppsx rtf txt csv odt ods ' +
     'odp one exe dll scr bat cmd ps1 psm1 vbs vbe js jse wsf wsh hta lnk msi msp cpl jar apk dmg ' +
     'pkg iso img vhd vhdx zip rar 7z gz tgz tar bz2 xz cab arj ace html htm shtml xhtml svg eml ' +
-    'msg ics png jpg jpeg gif bmp tif tiff webp mp3 mp4 wav py sh pl rb php asp aspx jsp md log ' +
+    'msg ics png jpg jpeg gif bmp tif tiff webp mp3 mp4 mov avi mkv wav py sh pl rb php asp aspx jsp md log ' +
     'dat bin tmp bak reg inf sys ocx iqy slk wiz mht mhtml xsl chm'
   ).split(' '),
 )
 const FILE_EXTENSIONS_THAT_ARE_TLDS = new Set(['md', 'py', 'sh', 'zip', 'mov', 'cab', 'one'])
+// Technology names written like file names.
+const NOT_FILE_NAMES = new Set(
+  'node.js vue.js next.js nuxt.js react.js angular.js ember.js backbone.js express.js three.js d3.js chart.js'.split(
+    ' ',
+  ),
+)
 
 // Names that are not on the public-suffix list but are commonly used for internal networks
 // (RFC 6762 `.local`, RFC 8375 `home.arpa`, and widespread private conventions).
@@ -168,13 +174,22 @@ function isInternalName(name: string): boolean {
 class Found {
   private readonly items = new Map<string, { position: number; observable: Observable }>()
 
+  // Pasted logs repeat the same values thousands of times; normalise each raw value once.
+  private readonly normalized = new Map<string, Observable | null>()
+
   add(type: ObservableType, value: string, position: number): boolean {
-    const normalized = tryNormalizeObservable({ type, value })
-    if (!normalized.ok) return false
-    const key = observableKey(normalized.observable)
+    const rawKey = `${type}\u0000${value}`
+    let observable = this.normalized.get(rawKey)
+    if (observable === undefined) {
+      const result = tryNormalizeObservable({ type, value })
+      observable = result.ok ? result.observable : null
+      this.normalized.set(rawKey, observable)
+    }
+    if (observable === null) return false
+    const key = observableKey(observable)
     const existing = this.items.get(key)
     if (existing === undefined || existing.position > position) {
-      this.items.set(key, { position, observable: normalized.observable })
+      this.items.set(key, { position, observable })
     }
     return true
   }
@@ -201,22 +216,47 @@ class Line {
     this.work = this.refanged
   }
 
+  private pending: Array<[number, number]> = []
+
+  /** Blanks a span of the working copy (applied in one pass by {@link flush}). */
   mask(start: number, end: number): void {
-    this.work = this.work.slice(0, start) + ' '.repeat(end - start) + this.work.slice(end)
+    if (end > start) this.pending.push([start, end])
   }
 
-  /** Runs `pattern` (global) over the working copy; `take` returns true to mask the match. */
-  scan(pattern: RegExp, take: (match: RegExpExecArray) => boolean): void {
+  /** Applies pending masks: one pass over the line, however many spans. */
+  flush(): void {
+    if (this.pending.length === 0) return
+    const spans = this.pending.sort((a, b) => a[0] - b[0])
+    this.pending = []
+    let out = ''
+    let at = 0
+    for (const [start, end] of spans) {
+      if (end <= at) continue
+      const from = Math.max(start, at)
+      out += this.work.slice(at, from) + ' '.repeat(end - from)
+      at = end
+    }
+    this.work = out + this.work.slice(at)
+  }
+
+  /**
+   * Runs `pattern` (global) over the working copy; `take` returns true to mask the match.
+   * `trigger` is a cheap pre-check (a character the pattern cannot match without): most lines
+   * of a pasted log have no "@" or "://", and skipping them keeps inspect linear and fast.
+   */
+  scan(pattern: RegExp, trigger: string | RegExp, take: (match: RegExpExecArray) => boolean): void {
+    this.flush()
+    if (typeof trigger === 'string' ? !this.work.includes(trigger) : !trigger.test(this.work))
+      return
     pattern.lastIndex = 0
-    const spans: Array<[number, number]> = []
     for (let match = pattern.exec(this.work); match !== null; match = pattern.exec(this.work)) {
       if (match[0] === '') {
         pattern.lastIndex++
         continue
       }
-      if (take(match)) spans.push([match.index, match.index + match[0].length])
+      if (take(match)) this.mask(match.index, match.index + match[0].length)
     }
-    for (const [start, end] of spans) this.mask(start, end)
+    this.flush()
   }
 }
 
@@ -344,7 +384,9 @@ function handleLabelled(
       return true
     }
     case 'url': {
-      const url = tryNormalizeUrl(trimUrlProse(firstToken(value)), { assumeHttp: true })
+      const url = tryNormalizeUrl(cleanUrlCandidate(trimUrlProse(firstToken(value))), {
+        assumeHttp: true,
+      })
       if (url.ok) addUrl(found, url.value.url, position)
       return url.ok
     }
@@ -372,10 +414,14 @@ const FIELD =
 // of their own, so that prose is not read as fields.
 const INLINE_COLON_HANDLERS = new Set<Handler>(['user', 'hostname', 'host', 'mid', 'messageid'])
 
+// Handlers whose unquoted "key=value" values may contain spaces.
+const MULTI_WORD_HANDLERS = new Set<Handler>(['subject', 'file_name', 'file_path', 'user_agent'])
+const UNQUOTED_VALUE = /^[^\t\n]*?(?=\t|[ ]+[A-Za-z_][\w.-]{0,40}=|$)/
+
 // AsyncOS mail log shapes: `MID 4242 ICID 7`, `MID 4242 Subject 'Invoice'`,
 // `MID 4242 Message-ID '<…>'`, `MID 4242 attachment 'x.zip'`.
 const ESA_MID = /\bMID[ \t]*[:=#]?[ \t]*(\d{1,20})\b/g
-const ESA_SUBJECT = /\bSubject[ \t]+'(.*)'[ \t]*$/
+const ESA_SUBJECT = /\bSubject[ \t]+'(.{0,998})'[ \t]*$/
 const ESA_MESSAGE_ID = /\bMessage-ID[ \t]+'(<[^'<>\s]+>)'/gi
 const ESA_ATTACHMENT = /\battachment[ \t]+'([^'\n]+)'/gi
 
@@ -401,27 +447,36 @@ function labelledValues(line: Line, found: Found): void {
     }
   }
 
-  line.scan(ESA_MID, (match) =>
+  line.scan(ESA_MID, 'MID', (match) =>
     found.add('cisco_mid', match[1] as string, line.offset + match.index),
   )
   const subject = subjectTaken ? null : ESA_SUBJECT.exec(line.original)
   if (subject) found.add('email_subject', subject[1] as string, line.offset + subject.index)
-  line.scan(ESA_MESSAGE_ID, (match) =>
+  line.scan(ESA_MESSAGE_ID, /message-id/i, (match) =>
     found.add('email_messageid', match[1] as string, line.offset + match.index),
   )
-  line.scan(ESA_ATTACHMENT, (match) => {
+  line.scan(ESA_ATTACHMENT, /attachment/i, (match) => {
     addFileNames(found, match[1] as string, line.offset + match.index)
     return true
   })
 
-  line.scan(FIELD, (match) => {
+  line.scan(FIELD, /[=:]/, (match) => {
     const fieldHandler = LABELS[labelKey(match[2] as string)]
     if (fieldHandler === undefined || fieldHandler === 'address') return false
     const quotedKey = match[1] !== ''
     if (match[3] === ':' && !quotedKey && !INLINE_COLON_HANDLERS.has(fieldHandler)) return false
-    const value = match[4] ?? match[5] ?? match[6] ?? ''
+    let value = match[4] ?? match[5] ?? match[6] ?? ''
     const group = match[4] !== undefined ? 4 : match[5] !== undefined ? 5 : 6
     const [valueStart] = match.indices?.[group] ?? [match.index]
+    if (group === 6 && MULTI_WORD_HANDLERS.has(fieldHandler)) {
+      // CEF and LEEF values run to the next tab or " key=" (ArcSight CEF spec, LEEF 2.0).
+      const extended =
+        UNQUOTED_VALUE.exec(line.work.slice(valueStart, valueStart + 2048))?.[0].trimEnd() ?? value
+      if (extended.length > value.length) {
+        value = extended
+        line.mask(valueStart, valueStart + extended.length)
+      }
+    }
     return handleLabelled(fieldHandler, value, value, line.offset + valueStart, found, line)
   })
 }
@@ -429,7 +484,7 @@ function labelledValues(line: Line, found: Found): void {
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-const URL_PATTERN = /\b(?:https?|ftps?):\/\/[^\s<>"'`]+/gi
+const URL_PATTERN = /\b(?:https?|ftps?):(?:\/\/|\\\/\\\/)[^\s<>"'`]+/gi
 
 /** Adds a URL and, for link-rewriting services, the URL it wraps. */
 function addUrl(found: Found, url: string, position: number): void {
@@ -475,20 +530,26 @@ export function unwrapRewrittenUrl(url: string): string | null {
   return normalized.ok && normalized.value.url !== url ? normalized.value.url : null
 }
 
+/** Undoes HTML-escaped ampersands (pasted markup) and JSON-escaped slashes (`https:\/\/…`). */
+function cleanUrlCandidate(candidate: string): string {
+  return candidate.replace(/&amp;/g, '&').replace(/\\\//g, '/')
+}
+
 function scanUrls(line: Line, found: Found): void {
-  line.scan(URL_PATTERN, (match) => {
-    const candidate = trimUrlProse(match[0].replace(/&amp;/g, '&'))
+  line.scan(URL_PATTERN, ':', (match) => {
+    const kept = trimUrlProse(match[0])
+    const candidate = trimUrlProse(cleanUrlCandidate(kept))
     const url = tryNormalizeUrl(candidate)
     if (url.ok) addUrl(found, url.value.url, line.offset + match.index)
     // Mask only what the URL kept: prose punctuation after it stays visible.
-    line.mask(match.index, match.index + candidate.length)
+    line.mask(match.index, match.index + kept.length)
     return false
   })
 }
 
 const WINDOWS_PATH_QUOTED = /(["'])((?:[A-Za-z]:\\|\\\\[\w.$-]+\\)[^"'\n<>|*?]*)\1/g
 const WINDOWS_PATH =
-  /(?<![\w\\])(?:[A-Za-z]:\\|\\\\[\w.$-]+\\)(?:[^\\/:*?"<>|\s]+\\)*[^\\/:*?"<>|\s]*/g
+  /(?<![\w\\/])(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)(?:[^\\/:*?"<>|\s]+[\\/])*[^\\/:*?"<>|\s]*/g
 const UNIX_PATH =
   /(?<![\w/.:-])\/(?:tmp|var|etc|home|usr|opt|dev\/shm|Users|private|Library|Applications|root|srv|mnt)\/[^\s"'<>|;,]*/g
 
@@ -501,21 +562,21 @@ function addPath(found: Found, path: string, position: number): void {
 }
 
 function scanPaths(line: Line, found: Found): void {
-  line.scan(WINDOWS_PATH_QUOTED, (match) => {
+  line.scan(WINDOWS_PATH_QUOTED, /:[\\/]|\\\\/, (match) => {
     addPath(found, match[2] as string, line.offset + match.index)
     return true
   })
-  line.scan(WINDOWS_PATH, (match) => {
+  line.scan(WINDOWS_PATH, /:[\\/]|\\\\/, (match) => {
     addPath(found, match[0], line.offset + match.index)
     return true
   })
-  line.scan(UNIX_PATH, (match) => {
+  line.scan(UNIX_PATH, '/', (match) => {
     addPath(found, match[0], line.offset + match.index)
     return true
   })
 }
 
-const DOMAIN_CHARS = String.raw`(?:[\p{L}\p{N}](?:[\p{L}\p{N}_-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}][\p{L}\p{N}-]{0,62}`
+const DOMAIN_CHARS = String.raw`(?:[\p{L}\p{N}_](?:[\p{L}\p{N}_-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}][\p{L}\p{N}-]{0,62}`
 const ANGLE_ADDRESS = new RegExp(String.raw`<([^<>\s@]{1,256})@([^<>\s@]{1,256})>`, 'gu')
 const EMAIL = new RegExp(
   String.raw`(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}_%+-](?:[\p{L}\p{N}._%+'-]{0,63})@(?:\[[0-9a-fA-F.:IPv]+\]|${DOMAIN_CHARS})`,
@@ -545,7 +606,7 @@ function acceptableMailDomain(domain: string): boolean {
 }
 
 function scanAddresses(line: Line, found: Found): void {
-  line.scan(ANGLE_ADDRESS, (match) => {
+  line.scan(ANGLE_ADDRESS, '@', (match) => {
     const local = match[1] as string
     const domain = match[2] as string
     const position = line.offset + match.index
@@ -555,7 +616,7 @@ function scanAddresses(line: Line, found: Found): void {
     if (acceptableMailDomain(domain)) found.add('email', `${local}@${domain}`, position)
     return true
   })
-  line.scan(EMAIL, (match) => {
+  line.scan(EMAIL, '@', (match) => {
     const address = match[0].replace(/[.']+$/, '')
     const domain = address.slice(address.lastIndexOf('@') + 1)
     if (acceptableMailDomain(domain)) found.add('email', address, line.offset + match.index)
@@ -567,7 +628,10 @@ const MAC =
   /(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.\w)/g
 const IPV6 =
   /(?<![\w:.%])\[?((?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?)(?:%[\w.]+)?\]?(?![\w:]|\.\d)/g
-const IPV4 = /(?<![\w./])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g
+const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g
+// "Chrome/120.0.0.0": browser product tokens carry four-part versions.
+const PRODUCT_BEFORE =
+  /\b(?:Chrome|Chromium|Firefox|Version|Safari|Edg|Edge|EdgA|OPR|Opera|MSIE|Trident|AppleWebKit|Gecko|Mobile|CriOS|FxiOS|SamsungBrowser|YaBrowser|Brave|Vivaldi|Thunderbird|Outlook|Electron|Teams)\/$/i
 const HEX = /(?<![\w-])[0-9A-Fa-f]{32,64}(?![\w-])/g
 // Keys whose hex values are identifiers, not file hashes.
 const NOT_A_HASH_KEY =
@@ -576,8 +640,10 @@ const NOT_A_HASH_KEY =
 const VERSION_BEFORE = /\b(?:version|ver|v|build|release|firmware|patch|update)\s*[:=]?\s*$/i
 
 function scanNetwork(line: Line, found: Found): void {
-  line.scan(MAC, (match) => found.add('mac_address', match[0], line.offset + match.index))
-  line.scan(IPV6, (match) => {
+  line.scan(MAC, /[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}/, (match) =>
+    found.add('mac_address', match[0], line.offset + match.index),
+  )
+  line.scan(IPV6, /:[0-9A-Fa-f]*:/, (match) => {
     const candidate = match[1] as string
     const groups = candidate.split(':').length
     // Times (09:30:15) and MACs have colons too: require "::" or a full eight groups.
@@ -587,14 +653,14 @@ function scanNetwork(line: Line, found: Found): void {
     const ip = canonicalIPv6(candidate)
     return ip !== null && found.add('ipv6', ip, line.offset + match.index)
   })
-  line.scan(IPV4, (match) => {
+  line.scan(IPV4, /\d\.\d{1,3}\.\d/, (match) => {
     const ip = canonicalIPv4(match[0])
     if (ip === null || ip === '0.0.0.0' || ip === '255.255.255.255') return false
-    if (VERSION_BEFORE.test(line.work.slice(Math.max(0, match.index - 24), match.index)))
-      return true
+    const before = line.work.slice(Math.max(0, match.index - 24), match.index)
+    if (VERSION_BEFORE.test(before) || PRODUCT_BEFORE.test(before)) return true
     return found.add('ip', ip, line.offset + match.index)
   })
-  line.scan(HEX, (match) => {
+  line.scan(HEX, /[0-9A-Fa-f]{32}/, (match) => {
     const hex = match[0]
     const type =
       hex.length === 64 ? 'sha256' : hex.length === 40 ? 'sha1' : hex.length === 32 ? 'md5' : null
@@ -607,28 +673,46 @@ function scanNetwork(line: Line, found: Found): void {
 
 const FILE_NAME =
   /(?<![\p{L}\p{N}_.@/\\-])[\p{L}\p{N}_-][\p{L}\p{N}_()-]*(?:\.[\p{L}\p{N}_()-]+)*\.([A-Za-z0-9]{1,5})(?![\p{L}\p{N}_@-]|\.[\p{L}\p{N}])/gu
+// "Invoice 3391.zip": a quoted name with spaces and a known extension.
+const QUOTED_FILE_NAME = /(["'“‘])([^"'“”‘’\n\\/<>|:*?]{1,200}?\.([A-Za-z0-9]{1,5}))["'”’]/g
 const DOMAIN_OR_URL = new RegExp(
   String.raw`(?<![\p{L}\p{N}_@.\/\\:-])(${DOMAIN_CHARS})(?![\p{L}\p{N}_-]|\.[\p{L}\p{N}])((?::\d{1,5})?\/[^\s<>"'\x60]*)?`,
   'gu',
+)
+const CODE_IDENTIFIERS = new Set(
+  (
+    'self this that obj item user file req res request response event evt window document console ' +
+    'data config options opts args params props state ctx context error err result module exports ' +
+    'process math json object string array location navigator element el node'
+  ).split(' '),
 )
 const WINDOWS_HOST = /(?<![\w-])(?:DESKTOP|LAPTOP|WIN|WS|PC|SRV|NB)-[A-Z0-9]{4,15}(?![\w-])/g
 const DOMAIN_ACCOUNT = /(?<![\w\\])([A-Z][A-Z0-9-]{1,14})\\([A-Za-z][\w.$-]{0,63})(?![\w\\])/g
 
 function scanNames(line: Line, found: Found): void {
-  line.scan(FILE_NAME, (match) => {
+  line.scan(QUOTED_FILE_NAME, /["'“‘]/, (match) => {
+    const name = (match[2] as string).trim()
+    const ext = (match[3] as string).toLowerCase()
+    if (!FILE_EXTENSIONS.has(ext) || !name.includes(' ')) return false
+    return found.add('file_name', name, line.offset + match.index)
+  })
+  line.scan(FILE_NAME, '.', (match) => {
     const ext = (match[1] as string).toLowerCase()
-    if (!FILE_EXTENSIONS.has(ext)) return false
+    if (!FILE_EXTENSIONS.has(ext) || NOT_FILE_NAMES.has(match[0].toLowerCase())) return false
     const labels = match[0].split('.').length
     if (FILE_EXTENSIONS_THAT_ARE_TLDS.has(ext) && labels > 2) return false
     return found.add('file_name', match[0], line.offset + match.index)
   })
-  line.scan(DOMAIN_OR_URL, (match) => {
+  line.scan(DOMAIN_OR_URL, '.', (match) => {
     const name = match[1] as string
     const path = match[2]
     const canonical = canonicalDomain(name)
     if (!canonical.ok) return false
     const labels = name.split('.')
     const tld = labels[labels.length - 1] as string
+    // "user.name", "request.host": member access in pasted code, not a host.
+    if (labels.length === 2 && CODE_IDENTIFIERS.has((labels[0] as string).toLowerCase()))
+      return false
     // "…below.Click here": a capitalised word glued to a sentence end is not a domain.
     if (/^\p{Lu}\p{Ll}+$/u.test(tld) && !labels.slice(0, -1).every((l) => /^\p{Lu}+$/u.test(l))) {
       return false
@@ -647,8 +731,10 @@ function scanNames(line: Line, found: Found): void {
     if (isInternalName(canonical.value)) return found.add('hostname', canonical.value, position)
     return false
   })
-  line.scan(WINDOWS_HOST, (match) => found.add('hostname', match[0], line.offset + match.index))
-  line.scan(DOMAIN_ACCOUNT, (match) => found.add('user', match[0], line.offset + match.index))
+  line.scan(WINDOWS_HOST, '-', (match) =>
+    found.add('hostname', match[0], line.offset + match.index),
+  )
+  line.scan(DOMAIN_ACCOUNT, '\\', (match) => found.add('user', match[0], line.offset + match.index))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,14 +744,19 @@ function scanNames(line: Line, found: Found): void {
  * of a line, RFC 2045 §6.7); undo that inside parts that declare the encoding.
  */
 function decodeQuotedPrintableParts(text: string): string {
+  if (!/quoted-printable/i.test(text)) return text
   const header = /^content-transfer-encoding:[ \t]*quoted-printable[ \t]*$/gim
-  let result = text
-  for (let match = header.exec(result); match !== null; match = header.exec(result)) {
-    const bodyStart = result.indexOf('\n\n', match.index)
-    if (bodyStart === -1) break
-    const boundary = result.slice(bodyStart + 2).search(/^--/m)
-    const bodyEnd = boundary === -1 ? result.length : bodyStart + 2 + boundary
-    const raw = result.slice(bodyStart + 2, bodyEnd).replace(/=\n/g, '')
+  const boundary = /^--/gm
+  const parts: string[] = []
+  let cursor = 0
+  for (let match = header.exec(text); match !== null; match = header.exec(text)) {
+    if (match.index < cursor) continue
+    const blank = text.indexOf('\n\n', match.index)
+    if (blank === -1) break
+    const bodyStart = blank + 2
+    boundary.lastIndex = bodyStart
+    const bodyEnd = boundary.exec(text)?.index ?? text.length
+    const raw = text.slice(bodyStart, bodyEnd).replace(/=\n/g, '')
     // Escapes are bytes (usually UTF-8); decode them only when the pasted body is plain ASCII,
     // otherwise the paste was already decoded and only soft breaks are left to undo.
     const decoded = /^[\p{ASCII}]*$/u.test(raw)
@@ -676,10 +767,12 @@ function decodeQuotedPrintableParts(text: string): string {
           'latin1',
         ).toString('utf8')
       : raw
-    result = result.slice(0, bodyStart + 2) + decoded + result.slice(bodyEnd)
-    header.lastIndex = bodyStart + 2 + decoded.length
+    parts.push(text.slice(cursor, bodyStart), decoded)
+    cursor = bodyEnd
+    header.lastIndex = bodyEnd
   }
-  return result
+  parts.push(text.slice(cursor))
+  return parts.join('')
 }
 
 /** Splits text into logical lines, joining folded header continuations (RFC 5322 §2.2.3). */

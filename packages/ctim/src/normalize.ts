@@ -30,7 +30,8 @@ function hex(length: number, name: string) {
 }
 
 // RFC 5322 §3.2.3 atext plus "." for the dot-atom local part.
-const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i
+// RFC 6531 §3.3 extends it to UTF-8 (internationalised addresses).
+const LOCAL_PART = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/iu
 
 /**
  * An email address in canonical form: domain in lower-case punycode (or a bracketed IP literal),

@@ -25,20 +25,25 @@ const SCHEME_MAP: Record<string, string> = {
   fxps: 'ftps',
 }
 
-// `[://]` and `[:]//` after a scheme-looking word.
-const BRACKETED_SCHEME_SEPARATOR = /(?<=\b[a-z][a-z0-9+.-]*)(?:\[:\/\/\]|\[:\]\/\/|\(:\)\/\/)/gi
+// `[://]`, `[:]//` and `(:)//` after a scheme-looking word. The word is checked in the replacer
+// on a bounded slice: a variable-length lookbehind would rescan the text at every position.
+const BRACKETED_SCHEME_SEPARATOR = /\[:\/\/\]|\[:\]\/\/|\(:\)\/\//g
+const SCHEME_BEFORE = /(?:^|[^a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}$/i
 
 const ADDRESS_BEFORE = String.raw`(?<=[\p{L}\p{N}_%+-])`
 const ADDRESS_AFTER = String.raw`(?=[\p{L}\p{N}_-])`
 
-// `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `{dot}`, with optional spaces inside and around.
+// `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `{dot}` touching both labels. Square brackets are a
+// defanging convention and never prose, so `evil [.] com` (spaces around) counts too; round and
+// curly brackets with spaces around ("press the (dot) key") are left alone.
 const BRACKETED_DOT = new RegExp(
-  String.raw`${ADDRESS_BEFORE}[ \t]?[\[({][ \t]*(?:\.|dot)[ \t]*[\])}][ \t]?${ADDRESS_AFTER}`,
+  String.raw`${ADDRESS_BEFORE}(?:[ \t]*\[[ \t]*(?:\.|dot)[ \t]*\][ \t]*|[({][ \t]*(?:\.|dot)[ \t]*[)}])${ADDRESS_AFTER}`,
   'giu',
 )
-// `[at]`, `(at)`, `{at}`, `[@]`, `(@)`, `{@}`.
+// `[at]`, `(at)`, `{at}`, `[@]`, `(@)`, `{@}` touching both sides, or `[at]` with spaces when
+// a domain follows ("ceo [at] corp.example", not "meet [at] noon").
 const BRACKETED_AT = new RegExp(
-  String.raw`${ADDRESS_BEFORE}[ \t]?[\[({][ \t]*(?:at|@)[ \t]*[\])}][ \t]?${ADDRESS_AFTER}`,
+  String.raw`${ADDRESS_BEFORE}(?:[\[({][ \t]*(?:at|@)[ \t]*[\])}]|[ \t]*\[[ \t]*(?:at|@)[ \t]*\][ \t]*(?=[\p{L}\p{N}_-]+\.[\p{L}\p{N}]))${ADDRESS_AFTER}`,
   'giu',
 )
 // `evil\.example` (regex-style escaping in IOC lists).
@@ -55,13 +60,25 @@ const BRACKETED_COLON = /(?<=[\p{L}\p{N}\]])\[:\](?=\d)/gu
  * refang('alice(at)corp[dot]example')            // 'alice@corp.example'
  */
 export function refang(text: string): string {
-  return text
-    .replace(INVISIBLE, '')
-    .replace(WIDE_DOT, '.')
-    .replace(DEFANGED_SCHEME, (scheme: string) => SCHEME_MAP[scheme.toLowerCase()] ?? scheme)
-    .replace(BRACKETED_SCHEME_SEPARATOR, '://')
-    .replace(BRACKETED_DOT, '.')
-    .replace(BRACKETED_AT, '@')
-    .replace(ESCAPED_DOT, '.')
-    .replace(BRACKETED_COLON, ':')
+  // Each rewrite only runs when its trigger character is present: most lines have none, and
+  // the patterns' look-behinds would otherwise be tried at every position.
+  let out = text.replace(INVISIBLE, '')
+  if (/[\u3002\uFF0E\uFF61]/.test(out)) out = out.replace(WIDE_DOT, '.')
+  if (/x[xt]p|fxp/i.test(out)) {
+    out = out.replace(
+      DEFANGED_SCHEME,
+      (scheme: string) => SCHEME_MAP[scheme.toLowerCase()] ?? scheme,
+    )
+  }
+  if (/[[({]/.test(out)) {
+    out = out
+      .replace(BRACKETED_SCHEME_SEPARATOR, (separator: string, offset: number, whole: string) =>
+        SCHEME_BEFORE.test(whole.slice(Math.max(0, offset - 33), offset)) ? '://' : separator,
+      )
+      .replace(BRACKETED_DOT, '.')
+      .replace(BRACKETED_AT, '@')
+      .replace(BRACKETED_COLON, ':')
+  }
+  if (out.includes('\\.')) out = out.replace(ESCAPED_DOT, '.')
+  return out
 }

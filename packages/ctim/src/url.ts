@@ -17,6 +17,8 @@ const MAX_URL_LENGTH = 8192
 // Schemes the WHATWG parser treats as "special" (they have hosts and default ports).
 const HOST_SCHEMES = new Set(['http:', 'https:', 'ftp:', 'ws:', 'wss:'])
 
+const HOST_LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
+
 const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' }
 
 function count(text: string, char: string): number {
@@ -39,17 +41,19 @@ export function trimUrlProse(candidate: string): string {
   for (;;) {
     const last = url.at(-1)
     if (last === undefined) return url
-    if ('.,;:!?\'"*>»”’`'.includes(last)) {
+    // HTML-escaped closing bracket or quote from pasted markup.
+    if (url.endsWith('&gt;') || url.endsWith('&quot;')) {
+      url = url.slice(0, url.lastIndexOf('&'))
+      continue
+    }
+    // ASCII and CJK sentence punctuation never ends a URL in prose.
+    if ('.,;:!?\'"*>»”’`。、，！？」』】〕）'.includes(last)) {
       url = url.slice(0, -1)
       continue
     }
     const opener = CLOSERS[last]
     if (opener !== undefined && count(url, last) > count(url, opener)) {
       url = url.slice(0, -1)
-      continue
-    }
-    if (url.endsWith('&gt;') || url.endsWith('&quot;')) {
-      url = url.slice(0, url.lastIndexOf('&'))
       continue
     }
     return url
@@ -102,8 +106,14 @@ export function tryNormalizeUrl(
   } catch {
     return { ok: false, reason: 'not a parseable URL' }
   }
-  if (HOST_SCHEMES.has(url.protocol) && url.hostname === '') {
-    return { ok: false, reason: 'no host' }
+  if (HOST_SCHEMES.has(url.protocol)) {
+    if (url.hostname === '') return { ok: false, reason: 'no host' }
+    // WHATWG accepts any label; DNS names are letters, digits, hyphens (not at either end) and,
+    // in practice, underscores (RFC 1123 §2.1). IP literals were already validated by the parser.
+    const isIp = url.hostname.startsWith('[') || /^[\d.]+$/.test(url.hostname)
+    if (!isIp && !url.hostname.split('.').every((label) => HOST_LABEL.test(label))) {
+      return { ok: false, reason: `invalid host "${url.hostname}"` }
+    }
   }
   if (url.search === '?') url.search = ''
   if (url.hash === '#') url.hash = ''
