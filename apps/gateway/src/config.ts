@@ -268,6 +268,13 @@ const listenerTlsSchema = z
       .boolean()
       .default(true)
       .describe('Offer STARTTLS (RFC 3207) when a certificate is available.'),
+    implicit: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Implicit TLS (RFC 8314 §3.3, e.g. submission on port 465): the handshake comes before ' +
+          'the greeting. Needs a certificate.',
+      ),
   })
   .strict()
 
@@ -649,6 +656,13 @@ const rdnsSchema = z
       .positive()
       .default(100_000)
       .describe('Most addresses kept in the cache.'),
+    forTracking: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Also look up clients no HAT rule needs a name for, in the background, so that message ' +
+          'tracking records their rDNS (the session never waits for it).',
+      ),
   })
   .strict()
 
