@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { duration } from '../pipeline/config-values.js'
+import { duration } from '../config-values.js'
 
 export const authenticationConfigSchema = z
   .object({

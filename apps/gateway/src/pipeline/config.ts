@@ -3,7 +3,7 @@ import { authenticationConfigSchema } from '../auth/config.js'
 import { policiesConfigSchema } from '../policy/config.js'
 import { quarantinesConfigSchema } from '../quarantine/config.js'
 import { scannersConfigSchema } from '../scanners/config.js'
-import { byteSize, duration } from './config-values.js'
+import { byteSize, duration } from '../config-values.js'
 
 export const limitsConfigSchema = z
   .object({

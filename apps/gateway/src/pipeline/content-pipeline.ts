@@ -425,6 +425,7 @@ export class ContentPipeline {
         from: '',
         to,
         raw,
+        relatedMid: message.mid,
         reason: `notification for MID ${message.mid}`,
       })
       return [

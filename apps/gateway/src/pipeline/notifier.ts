@@ -6,6 +6,8 @@ export interface MailInjector {
     from: string
     to: readonly string[]
     raw: Buffer
+    /** The message the notification is about. */
+    relatedMid: number
     /** Why the gateway sends it, for tracking. */
     reason: string
   }): Promise<void>

@@ -8,6 +8,7 @@ import {
   SenderHistoryStore,
   type AuditLog,
   type ContentSchema,
+  type GatewaySchema,
 } from '@postern/store'
 import { BlocklistScanner } from '../blocklists/blocklist-scanner.js'
 import { BlocklistService } from '../blocklists/blocklist-service.js'
@@ -35,7 +36,8 @@ import type { EventSink } from './events.js'
 import type { MailInjector } from './notifier.js'
 
 export interface ContentPipelineDeps {
-  db: Kysely<ContentSchema>
+  /** The gateway's database (its schema includes the content tables of migration 0200). */
+  db: Kysely<GatewaySchema> | Kysely<ContentSchema>
   /** The gateway's host name (greeting, Authentication-Results, notifications). */
   hostname: string
   /** Recipient domains the listeners accept (RAT): internal users live there. */
@@ -143,15 +145,17 @@ export async function startContentPipeline(
     jobsPerWorker: config.jobsPerWorker,
     logger: logger.child({ component: 'analysis' }),
   })
-  const records = new ContentRecords(deps.db)
-  const blocklists = new BlocklistService(new BlocklistStore(deps.db), {
+  // Kysely's schema type is invariant; the content stores only touch their own tables.
+  const db = deps.db as unknown as Kysely<ContentSchema>
+  const records = new ContentRecords(db)
+  const blocklists = new BlocklistService(new BlocklistStore(db), {
     refreshIntervalMs: config.blocklists.refreshInterval,
     clock,
     logger: logger.child({ component: 'blocklists' }),
     audit: deps.audit ?? null,
   })
   const builtin = config.scanners.builtin
-  const knowledge = new SenderKnowledge(new SenderHistoryStore(deps.db), {
+  const knowledge = new SenderKnowledge(new SenderHistoryStore(db), {
     internalDomains: [...config.internalDomains, ...deps.acceptedDomains],
     protectedNames: builtin.displayNameSpoof.protectedNames,
     flushIntervalMs: 5_000,
@@ -159,7 +163,7 @@ export async function startContentPipeline(
     clock,
     logger,
   })
-  const quarantine = new QuarantineService(new QuarantineStore(deps.db), {
+  const quarantine = new QuarantineService(new QuarantineStore(db), {
     config: config.quarantine,
     events: deps.events,
     analysis,

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { VERDICTS } from '../scanners/contract.js'
-import { byteSize } from '../pipeline/config-values.js'
+import { byteSize } from '../config-values.js'
 
 /**
  * Mail policies (incoming and outgoing), Cisco-style: each policy has members (senders and/or

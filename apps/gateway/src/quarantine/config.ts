@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { duration } from '../pipeline/config-values.js'
+import { duration } from '../config-values.js'
 
 /** The quarantines every gateway has (policies and scanner failures refer to them). */
 export const BUILT_IN_QUARANTINES = ['policy', 'virus', 'spam', 'malformed'] as const

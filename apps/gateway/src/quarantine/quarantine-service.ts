@@ -15,16 +15,18 @@ import type { QuarantinesConfig } from './config.js'
 /** Hands a released message to the delivery queue (implemented by the gateway core). */
 export interface ReleaseQueue {
   /**
-   * Queues `content` for delivery to `recipients` as message `mid`, durably, without
-   * processing it again. Resolves once the queue holds it.
+   * Queues `content` for delivery to `recipients`, durably and without processing it again,
+   * as a new message; resolves with its MID once the queue holds it.
    */
   release(message: {
+    /** The quarantined message's MID. */
     mid: number
+    direction: string
     envelopeSender: string
     recipients: readonly string[]
     content: Buffer
     reason: string
-  }): Promise<void>
+  }): Promise<{ releasedAs: number }>
 }
 
 export interface QuarantineActor {
@@ -124,6 +126,11 @@ export class QuarantineService {
     return this.store.list(query)
   }
 
+  /** Held messages and bytes per quarantine. */
+  counts(): Promise<{ quarantine: string; held: number; bytes: number }[]> {
+    return this.store.counts()
+  }
+
   async get(id: number): Promise<QuarantineItem> {
     const item = await this.store.get(id)
     if (!item) throw gwErrors.QUARANTINE_ITEM_NOT_FOUND({ id })
@@ -166,7 +173,7 @@ export class QuarantineService {
     const queue = this.options.releaseQueue
     if (!queue) throw gwErrors.QUARANTINE_RELEASE_UNAVAILABLE()
     const item = await this.resolve(id, 'released', actor)
-    await this.handOver(queue, item, `released by ${actor.id}`)
+    const releasedAs = await this.handOver(queue, item, `released by ${actor.id}`)
     this.options.events.event({
       at: this.clock.now(),
       event: PIPELINE_EVENTS.QUARANTINE_RELEASED,
@@ -177,6 +184,7 @@ export class QuarantineService {
         by: actor.id,
         source: actor.source,
         recipients: item.recipients,
+        releasedAs,
       },
     })
     await this.audit(actor, 'quarantine.release', item)
@@ -207,9 +215,10 @@ export class QuarantineService {
         const release = settings?.onExpiry === 'release' && this.options.releaseQueue
         const status = release ? 'released' : 'expired'
         if (!(await this.store.resolve(item.id, status, 'retention', this.clock.now()))) continue
-        if (release && this.options.releaseQueue) {
-          await this.handOver(this.options.releaseQueue, item, 'retention over')
-        }
+        const releasedAs =
+          release && this.options.releaseQueue
+            ? await this.handOver(this.options.releaseQueue, item, 'retention over')
+            : null
         this.options.events.event({
           at: this.clock.now(),
           event: PIPELINE_EVENTS.QUARANTINE_EXPIRED,
@@ -218,6 +227,7 @@ export class QuarantineService {
             quarantine: item.quarantine,
             itemId: item.id,
             outcome: release ? 'released' : 'deleted',
+            ...(releasedAs === null ? {} : { releasedAs }),
           },
         })
         done++
@@ -239,17 +249,24 @@ export class QuarantineService {
     return item
   }
 
-  private async handOver(queue: ReleaseQueue, item: QuarantineItem, reason: string): Promise<void> {
+  /** Hands the bytes to the queue, then drops them; returns the released copy's MID. */
+  private async handOver(
+    queue: ReleaseQueue,
+    item: QuarantineItem,
+    reason: string,
+  ): Promise<number | null> {
     const content = await this.store.content(item.id)
-    if (!content) return
-    await queue.release({
+    if (!content) return null
+    const { releasedAs } = await queue.release({
       mid: item.mid,
+      direction: item.direction,
       envelopeSender: item.envelopeSender,
       recipients: item.recipients,
       content,
       reason,
     })
     await this.store.dropContent(item.id)
+    return releasedAs
   }
 
   private async resumeReleases(): Promise<void> {
@@ -260,7 +277,23 @@ export class QuarantineService {
         { event: 'QUARANTINE_RELEASE_RESUMED', mid: item.mid, itemId: item.id },
         'finishing a release interrupted by a stop',
       )
-      await this.handOver(queue, item, `released by ${item.resolvedBy ?? 'unknown'} (resumed)`)
+      const releasedAs = await this.handOver(
+        queue,
+        item,
+        `released by ${item.resolvedBy ?? 'unknown'} (resumed)`,
+      )
+      this.options.events.event({
+        at: this.clock.now(),
+        event: PIPELINE_EVENTS.QUARANTINE_RELEASED,
+        mid: item.mid,
+        details: {
+          quarantine: item.quarantine,
+          itemId: item.id,
+          by: item.resolvedBy,
+          resumed: true,
+          releasedAs,
+        },
+      })
     }
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { byteSize, duration } from '../pipeline/config-values.js'
+import { byteSize, duration } from '../config-values.js'
 
 const failurePolicy = (fallback: 'tempfail' | 'skip' | 'quarantine', what: string) =>
   z

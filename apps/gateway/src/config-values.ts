@@ -1,9 +1,8 @@
 import { z } from 'zod'
 
 /**
- * Value types of the pipeline's configuration keys, written the way the rest of the gateway's
- * configuration writes them: durations as `30s`/`5m`/`4h`/`5d` (or milliseconds), sizes as
- * `512KB`/`10MB` (or bytes).
+ * Value types shared by every part of the gateway's configuration: durations (`30s`, `5m`,
+ * `4h`, `5d` or milliseconds) and byte sizes (`512KB`, `10MB` or bytes).
  */
 
 const DURATION_UNITS: Record<string, number> = {
@@ -14,24 +13,33 @@ const DURATION_UNITS: Record<string, number> = {
   d: 86_400_000,
 }
 
+/** `250ms`, `30s`, `5m`, `4h`, `5d`, or a number of milliseconds. */
+export function parseDuration(value: string | number): number {
+  if (typeof value === 'number') return value
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim())
+  if (!match) return Number.NaN
+  return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] as string] as number))
+}
+
+/** A duration in the config (`30s`, `5m`, `4h`, `5d`, or milliseconds), parsed to milliseconds. */
 export function duration(description: string) {
   return z
     .union([z.number().int().nonnegative(), z.string()])
     .transform((value, ctx) => {
-      if (typeof value === 'number') return value
-      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim())
-      if (!match) {
+      const ms = parseDuration(value)
+      if (!Number.isFinite(ms) || ms < 0) {
         ctx.addIssue({
           code: 'custom',
           message: `"${value}" is not a duration: write e.g. 500ms, 30s, 5m, 4h, 5d`,
         })
         return z.NEVER
       }
-      return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] as string] as number))
+      return ms
     })
     .describe(description)
 }
 
+/** A byte size (`10MB`, `512KB`, `1GB` with 1024 multiples, or a number of bytes). */
 export function byteSize(description: string) {
   return z
     .union([z.number().int().positive(), z.string()])
