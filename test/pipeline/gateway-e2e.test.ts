@@ -46,6 +46,23 @@ describe.each(BACKENDS)(
         {
           workers: 1,
           authentication: { dns: { servers: [dns.address], timeout: 500, tries: 1 } },
+          policies: {
+            outgoing: [
+              {
+                name: 'outgoing',
+                rules: [
+                  {
+                    name: 'compromised-account',
+                    when: { verdict: ['blocked', 'virus', 'spam'] },
+                    then: {
+                      blockSender: { reason: 'sent block-listed content' },
+                      quarantine: 'policy',
+                    },
+                  },
+                ],
+              },
+            ],
+          },
         },
         { dialect },
       )
@@ -164,11 +181,6 @@ describe.each(BACKENDS)(
 
     it('blocks an internal user who sends a block-listed URL, refuses their next mail, accepts after unblock', async () => {
       await gw.api('POST', '/api/v1/blocklists', {
-        kind: 'url',
-        value: 'https://malware.example/payload',
-        reason: 'hub',
-      })
-      await gw.api('POST', '/api/v1/blocklists', {
         kind: 'url_domain',
         value: 'malware.example',
         reason: 'hub',
@@ -185,16 +197,23 @@ describe.each(BACKENDS)(
         { from: 'dave@corp.example', to: ['x@partner.example'] },
         outgoing,
       )
-      await waitForStatus(gw, midOf(response), ['quarantined'])
-      // The built-in outgoing policy quarantines block-listed content; blocking the sender is an
-      // outgoing policy action, applied here by an administrator through the API as the hub would.
-      const blocked = await gw.api('POST', '/api/v1/blocked-users', {
-        address: 'dave@corp.example',
-        reason: 'compromised',
+      const mid = midOf(response)
+      await waitForStatus(gw, mid, ['quarantined'])
+      const events = await gw.gateway.tracking.store.listEvents(mid)
+      expect(events.find((e) => e.event === 'SENDER_BLOCKED')?.details).toMatchObject({
+        sender: 'dave@corp.example',
+        reason: 'sent block-listed content',
+        rule: 'compromised-account',
       })
-      expect(blocked.status).toBe(200)
+      const users = await gw.api<{ users: { address: string; mid: number }[] }>(
+        'GET',
+        '/api/v1/blocked-users',
+      )
+      expect(users.body.users).toEqual([
+        expect.objectContaining({ address: 'dave@corp.example', mid }),
+      ])
       await expect(
-        gw.send('outbound', { from: 'dave@corp.example', to: ['y@partner.example'] }, outgoing),
+        gw.send('outbound', { from: 'dave@corp.example', to: ['y@partner.example'] }, clean),
       ).rejects.toMatchObject({
         responseCode: 550,
         response: expect.stringMatching(/5\.7\.1 Sending from this account is blocked/),
@@ -207,6 +226,29 @@ describe.each(BACKENDS)(
         clean,
       )
       expect(ok.response).toMatch(/^250/)
+    })
+
+    it('lets an operator block a user by hand, and refuses with a coded error when not blocked', async () => {
+      const blocked = await gw.api('POST', '/api/v1/blocked-users', {
+        address: 'Erin@Corp.Example',
+        reason: 'phished',
+      })
+      expect(blocked).toMatchObject({
+        status: 200,
+        body: { created: true, user: { address: 'erin@corp.example' } },
+      })
+      await expect(
+        gw.send('outbound', { from: 'erin@corp.example', to: ['y@partner.example'] }, clean),
+      ).rejects.toMatchObject({ responseCode: 550 })
+      await gw.api('DELETE', '/api/v1/blocked-users/erin@corp.example')
+      const missing = await gw.api<{ error: { code: string } }>(
+        'DELETE',
+        '/api/v1/blocked-users/erin@corp.example',
+      )
+      expect(missing).toMatchObject({
+        status: 404,
+        body: { error: { code: 'GW_ERR_BLOCKED_SENDER_NOT_FOUND' } },
+      })
     })
   },
 )

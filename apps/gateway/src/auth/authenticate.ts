@@ -111,7 +111,9 @@ export async function authenticateMessage(
 type MailauthOutcome = Awaited<ReturnType<typeof authenticate>>
 
 function summarise(outcome: MailauthOutcome): AuthResults {
-  const signatures: DkimSignatureResult[] = (outcome.dkim?.results ?? []).map((r) => ({
+  // mailauth reports an unsigned message as one result without a signing domain.
+  const signed = (outcome.dkim?.results ?? []).filter((r) => Boolean(r.signingDomain))
+  const signatures: DkimSignatureResult[] = signed.map((r) => ({
     domain: (r.signingDomain ?? '').toLowerCase(),
     selector: r.selector ?? null,
     result: normaliseResult(r.status?.result),
