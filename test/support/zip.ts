@@ -3,7 +3,7 @@ import { crc32, deflateRawSync } from 'node:zlib'
 export interface ZipEntryInput {
   name: string
   data: Buffer
-  /** Mark the entry encrypted (general purpose bit 0) without encrypting it: enough for listing. */
+  /** Mark the entry encrypted (bit 0, with the 12-byte encryption header) without encrypting it. */
   encryptedFlag?: boolean
   /** Store uncompressed instead of deflating. */
   store?: boolean
@@ -19,7 +19,10 @@ export function buildZip(entries: ZipEntryInput[]): Buffer {
   let offset = 0
   for (const entry of entries) {
     const name = Buffer.from(entry.name, 'utf8')
-    const content = entry.store ? entry.data : deflateRawSync(entry.data)
+    const packed = entry.store ? entry.data : deflateRawSync(entry.data)
+    // Traditional PKWARE encryption puts a 12-byte header before the data (APPNOTE 6.1.3);
+    // listing needs the sizes to account for it, not real encryption.
+    const content = entry.encryptedFlag ? Buffer.concat([Buffer.alloc(12, 0xa5), packed]) : packed
     const method = entry.store ? 0 : 8
     // Bit 11: file name is UTF-8 (APPNOTE 4.4.4); bit 0: encrypted.
     const flags = 0x0800 | (entry.encryptedFlag ? 0x1 : 0)

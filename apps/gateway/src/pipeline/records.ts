@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { safeText } from '@postern/store'
 import type { AuthResults } from '../auth/authenticate.js'
 import type { PolicyDecision } from '../policy/evaluate.js'
 import type { Verdict } from '../scanners/contract.js'
@@ -37,8 +38,8 @@ export function observablesOf(
   const out: ObservableRow[] = []
   const add = (type: string, value: string | null | undefined): void => {
     if (!value || out.length >= MAX_OBSERVABLES) return
-    const normalised =
-      type === 'email' || type === 'domain' ? value.trim().toLowerCase() : value.trim()
+    const trimmed = safeText(value.trim())
+    const normalised = type === 'email' || type === 'domain' ? trimmed.toLowerCase() : trimmed
     if (normalised === '') return
     const key = `${type}\u0000${normalised}`
     if (seen.has(key)) return
@@ -181,10 +182,10 @@ export function analysisRows(input: AnalysisRecordInput): ExtraRows[] {
       idx: parent,
       parent_idx: null,
       part: a.part,
-      filename: a.filename,
-      declared_type: a.declaredType,
+      filename: safeText(a.filename),
+      declared_type: safeText(a.declaredType),
       sniffed_type: a.sniffedType,
-      extension: a.extension,
+      extension: safeText(a.extension),
       size: a.size,
       sha256: a.sha256,
       md5: a.md5,
@@ -198,7 +199,7 @@ export function analysisRows(input: AnalysisRecordInput): ExtraRows[] {
         idx: attachmentRows.length,
         parent_idx: parent,
         part: a.part,
-        filename: e.name,
+        filename: safeText(e.name),
         declared_type: null,
         sniffed_type: e.sniffedType,
         extension: e.name.includes('.')

@@ -92,6 +92,13 @@ describe.each(BACKENDS)('content pipeline storage on %s', (dialect) => {
       const expired = await store.expired(10_003, 10)
       expect(expired.map((i) => i.mid)).toEqual([1, 2, 3])
     })
+
+    it('stores NULs from hostile headers as U+FFFD (PostgreSQL text cannot hold them)', async () => {
+      const store = new QuarantineStore(database.db)
+      const { id } = await store.hold({ ...item(99, 'malformed', 'a\0b'), headerFrom: 'x\0@y' })
+      expect(await store.get(id)).toMatchObject({ subject: 'a\uFFFDb', headerFrom: 'x\uFFFD@y' })
+      await store.resolve(id, 'deleted', 'test', 1)
+    })
   })
 
   describe('BlocklistStore', () => {

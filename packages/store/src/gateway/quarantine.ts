@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
+import { safeText } from '../safe-text.js'
 import type { ContentSchema, QuarantineItemsTable } from './content-schema.js'
 
 export type QuarantineStatus = 'held' | 'released' | 'deleted' | 'expired'
@@ -98,12 +99,12 @@ export class QuarantineStore {
           mid: item.mid,
           quarantine: item.quarantine,
           status: 'held',
-          reason: item.reason,
+          reason: safeText(item.reason),
           direction: item.direction,
-          envelope_sender: item.envelopeSender,
+          envelope_sender: safeText(item.envelopeSender),
           recipients: JSON.stringify(item.recipients),
-          subject: item.subject,
-          header_from: item.headerFrom,
+          subject: safeText(item.subject),
+          header_from: safeText(item.headerFrom),
           size: item.content.length,
           created_at: item.createdAt,
           expires_at: item.expiresAt,

@@ -60,17 +60,22 @@ export function decodeHeaderLine(
     return null
   }
   const rawValue = line.line.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, '')
-  let text = rawValue
-  if (/[\x80-\xff]/.test(rawValue)) {
-    defects.push({ code: 'eight-bit-header', part, detail: name })
-    const bytes = Buffer.from(rawValue, 'latin1')
-    try {
-      text = utf8.decode(bytes)
-    } catch {
-      text = windows1252.decode(bytes)
-    }
+  if (/[\x80-\xff]/.test(rawValue)) defects.push({ code: 'eight-bit-header', part, detail: name })
+  return { name, key: name.toLowerCase(), value: decodeWords(decodeRaw8bit(rawValue)).trim() }
+}
+
+/**
+ * Raw 8-bit bytes in a header (kept by mailsplit as a latin1 string) read as UTF-8, as RFC 6532
+ * allows, or as Windows-1252 when they are not valid UTF-8 (what old clients send).
+ */
+export function decodeRaw8bit(value: string): string {
+  if (!/[\x80-\xff]/.test(value)) return value
+  const bytes = Buffer.from(value, 'latin1')
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    return windows1252.decode(bytes)
   }
-  return { name, key: name.toLowerCase(), value: decodeWords(text).trim() }
 }
 
 function decodeWords(value: string): string {

@@ -1,6 +1,7 @@
 import libqp from 'libqp'
 import { Splitter, type HeaderLine, type MimeNode, type SplitterChunk } from 'mailsplit'
 import { CapExceeded, type Deadline, type DecodedBudget } from './budget.js'
+import { decodeRaw8bit } from './headers.js'
 import type { AnalysisLimits, Defect, PartSummary } from './types.js'
 
 /** A non-multipart MIME part with its body already transfer-decoded. */
@@ -70,6 +71,14 @@ export async function walkMime(
       )
     }
     const path = partPath(node, pathPrefix)
+    // The top-level header is checked field by field later; a NUL in any other header
+    // (a part's, an attached message's) is just as structural: C parsers stop reading there.
+    if (
+      (pathPrefix !== '' || node.parentNode) &&
+      node.headers.getList().some((h) => h.line.includes('\0'))
+    ) {
+      ctx.defects.push({ code: 'nul-in-header', part: path })
+    }
     const contentType = node.contentType || 'text/plain'
     const summary: PartSummary = {
       path,
@@ -77,7 +86,7 @@ export async function walkMime(
       charset: node.charset || null,
       encoding: node.encoding || null,
       disposition: node.disposition || null,
-      filename: node.filename || null,
+      filename: node.filename ? decodeRaw8bit(String(node.filename)) : null,
       size: 0,
       depth,
     }
@@ -163,7 +172,7 @@ function leafBase(
   path: string,
   depth: number,
 ): Omit<LeafPart, 'contentType' | 'body'> {
-  const filename = node.filename ? String(node.filename) : null
+  const filename = node.filename ? decodeRaw8bit(String(node.filename)) : null
   return {
     path,
     depth,
