@@ -16,6 +16,10 @@ export interface PipelineGateway {
   config: GatewayConfig
   content: ContentPipelineSetup
   maildir: string
+  /** Base URL of the HTTP API. */
+  httpUrl: string
+  /** The local CLI credential (an admin token). */
+  token(): string
   port(listener: 'inbound' | 'outbound'): number
   /** Sends a raw message over SMTP with nodemailer (a real client). */
   send(
@@ -93,6 +97,8 @@ export async function startPipelineGateway(
     config,
     content: content as ContentPipelineSetup,
     maildir,
+    httpUrl,
+    token,
     port,
     async send(listener, envelope, raw) {
       const transport = nodemailer.createTransport({

@@ -20,6 +20,7 @@ import { ApiAuth, checkPassword, isRole, MIN_PASSWORD_LENGTH } from '../api/auth
 import { parseDuration, type GatewayConfig } from '../config.js'
 import type { QueueItemView } from '../delivery/queue.js'
 import { loadGatewayConfig, runGateway } from '../main.js'
+import { blockedUsersCommand, blocklistCommand, quarantineCommand } from '../pipeline/cli.js'
 import { GatewayClient } from './client.js'
 import { PasswordMismatch, readPassword } from './password-input.js'
 
@@ -296,6 +297,12 @@ export function gatewayCommand(): Command {
       ),
   )
   gateway.addCommand(queue)
+
+  // --- content pipeline: quarantine, block lists, blocked users ---------------------------------
+  const helpers = { connection, action, client, time }
+  gateway.addCommand(quarantineCommand<CommonOptions>(helpers))
+  gateway.addCommand(blocklistCommand<CommonOptions>(helpers))
+  gateway.addCommand(blockedUsersCommand<CommonOptions>(helpers))
 
   // --- tracking ------------------------------------------------------------------------------
   const tracking = new Command('tracking').description('Message tracking of a running gateway')
