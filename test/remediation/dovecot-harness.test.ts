@@ -24,15 +24,40 @@ describe('Dovecot test harness', () => {
   })
 
   it.each([
-    ['separator login', (u: string, m: DovecotServer) => ({ user: `${u}*${m.master.user}`, pass: m.master.password })],
-    ['SASL PLAIN authzid', (u: string, m: DovecotServer) => ({ user: m.master.user, pass: m.master.password, authzid: u, loginMethod: 'AUTH=PLAIN' })],
+    [
+      'separator login',
+      (u: string, m: DovecotServer) => ({ user: `${u}*${m.master.user}`, pass: m.master.password }),
+    ],
+    [
+      'SASL PLAIN authzid',
+      (u: string, m: DovecotServer) => ({
+        user: m.master.user,
+        pass: m.master.password,
+        authzid: u,
+        loginMethod: 'AUTH=PLAIN',
+      }),
+    ],
   ])('lets the master user in as a user (%s) and refuses unknown users', async (_name, auth) => {
-    const client = new ImapFlow({ host: dovecot.host, port: dovecot.imapPort, secure: false, doSTARTTLS: false, logger: false, auth: auth('alice@example.org', dovecot) })
+    const client = new ImapFlow({
+      host: dovecot.host,
+      port: dovecot.imapPort,
+      secure: false,
+      doSTARTTLS: false,
+      logger: false,
+      auth: auth('alice@example.org', dovecot),
+    })
     await client.connect()
     const status = await client.status('INBOX', { messages: true })
     expect(status.messages).toBeGreaterThanOrEqual(1)
     await client.logout()
-    const stranger = new ImapFlow({ host: dovecot.host, port: dovecot.imapPort, secure: false, doSTARTTLS: false, logger: false, auth: auth('nobody@example.org', dovecot) })
+    const stranger = new ImapFlow({
+      host: dovecot.host,
+      port: dovecot.imapPort,
+      secure: false,
+      doSTARTTLS: false,
+      logger: false,
+      auth: auth('nobody@example.org', dovecot),
+    })
     await expect(stranger.connect()).rejects.toBeTruthy()
   })
 })

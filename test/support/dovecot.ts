@@ -256,7 +256,7 @@ default_client_limit = ${Math.max(1000, (options.processLimit ?? 256) * 4)}
     maildirOf,
     async deliverLmtp(raw, recipients, from = 'sender@external.test') {
       const info = await lmtp.sendMail({ envelope: { from, to: recipients }, raw })
-      if (info.rejected.length > 0) {
+      if (info.rejected && info.rejected.length > 0) {
         throw new Error(`LMTP rejected ${info.rejected.join(', ')}: ${info.response}`)
       }
     },

@@ -27,7 +27,11 @@ export class RemediationProfileRepository {
   ) {}
 
   async list(): Promise<StoredRemediationProfile[]> {
-    const rows = await this.db.selectFrom('remediation_profiles').selectAll().orderBy('name').execute()
+    const rows = await this.db
+      .selectFrom('remediation_profiles')
+      .selectAll()
+      .orderBy('name')
+      .execute()
     return rows.map(toProfile)
   }
 

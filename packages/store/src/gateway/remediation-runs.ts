@@ -374,8 +374,7 @@ function toTarget(
     forwarded: Number(r.forwarded) === 1,
     deleted: Number(r.deleted) === 1,
     folders: JSON.parse(r.folders) as string[],
-    error:
-      r.error_code !== null ? { code: r.error_code, message: r.error_message ?? '' } : null,
+    error: r.error_code !== null ? { code: r.error_code, message: r.error_message ?? '' } : null,
     attempts: Number(r.attempts),
     updatedAt: Number(r.updated_at),
   }

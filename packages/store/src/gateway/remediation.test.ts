@@ -40,7 +40,9 @@ describe.each(BACKENDS)('remediation repositories on %s', (dialect) => {
     expect(await profiles.insert(input)).toBe(true)
     expect(await profiles.insert(input)).toBe(false)
     clock.advance(5)
-    expect(await profiles.replace({ ...input, domains: ['example.org', '*.example.org'] })).toBe(true)
+    expect(await profiles.replace({ ...input, domains: ['example.org', '*.example.org'] })).toBe(
+      true,
+    )
     expect(await profiles.get('onprem')).toMatchObject({
       domains: ['example.org', '*.example.org'],
       secrets: { masterPassword: 'v1.sealed' },
@@ -70,7 +72,10 @@ describe.each(BACKENDS)('remediation repositories on %s', (dialect) => {
 
   it('creates runs with targets, honours idempotency keys and counts results', async () => {
     const recipients = Array.from({ length: 1200 }, (_, i) => `u${i}@example.org`)
-    expect(await runs.create(newRun('run-1', 'key-1', recipients))).toEqual({ id: 'run-1', created: true })
+    expect(await runs.create(newRun('run-1', 'key-1', recipients))).toEqual({
+      id: 'run-1',
+      created: true,
+    })
     expect(await runs.create(newRun('run-2', 'key-1', ['x@example.org']))).toEqual({
       id: 'run-1',
       created: false,
