@@ -48,7 +48,7 @@ describe('Dovecot test harness', () => {
     })
     await client.connect()
     const status = await client.status('INBOX', { messages: true })
-    expect(status.messages).toBeGreaterThanOrEqual(1)
+    expect(status && status.messages).toBeGreaterThanOrEqual(1)
     await client.logout()
     const stranger = new ImapFlow({
       host: dovecot.host,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import { systemClock, type Clock } from '@postern/core'
 import type { RemediationTables } from './remediation-tables.js'
+import type { GatewaySchema } from './schema.js'
 
 /** A remediation profile as stored: settings in clear, secrets sealed by the caller. */
 export interface StoredRemediationProfile {
@@ -22,7 +23,7 @@ export type RemediationProfileInput = Omit<StoredRemediationProfile, 'createdAt'
 /** Persistence of remediation profiles (validation and sealing happen in the gateway app). */
 export class RemediationProfileRepository {
   constructor(
-    private readonly db: Kysely<RemediationTables>,
+    private readonly db: Kysely<GatewaySchema>,
     private readonly clock: Clock = systemClock,
   ) {}
 

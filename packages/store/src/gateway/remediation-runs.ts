@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import { systemClock, type Clock } from '@postern/core'
 import type { RemediationTables } from './remediation-tables.js'
+import type { GatewaySchema } from './schema.js'
 
 export type RemediationAction = 'delete' | 'forward' | 'forward-delete'
 export type RemediationRunStatus = 'running' | 'completed' | 'partial' | 'failed'
@@ -85,7 +86,7 @@ export interface RemediationHistoryEntry extends RemediationTarget {
 /** Persistence of remediation runs and their per-mailbox targets. */
 export class RemediationRunRepository {
   constructor(
-    private readonly db: Kysely<RemediationTables>,
+    private readonly db: Kysely<GatewaySchema>,
     private readonly clock: Clock = systemClock,
   ) {}
 
