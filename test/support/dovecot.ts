@@ -171,6 +171,8 @@ service imap-login {
 }
 service imap {
   process_limit = ${options.processLimit ?? 256}
+  # Reuse imap processes across logins (all mailboxes share one uid), as busy servers do.
+  service_count = 1000
 }
 service lmtp {
   inet_listener lmtp {

@@ -79,6 +79,8 @@ export class Forwarder {
             filename: 'original-message.eml',
             content: request.raw,
             contentType: 'message/rfc822',
+            // An attachment, not an inline part, so mail clients show it as a file to open.
+            contentDisposition: 'attachment',
           },
         ],
       })

@@ -177,7 +177,8 @@ export class RemediationService {
     const attempt = await runs.beginAttempt(runId)
     const { run, targets } = await this.get(runId)
     const log = logger.child({ runId, action: run.action, attempt })
-    const todo = targets.filter((t) => t.status !== 'done')
+    // "not found" is an answer, not a failure: a retry redoes only failed and unfinished targets.
+    const todo = targets.filter((t) => t.status === 'failed' || t.status === 'pending')
     log.info(
       {
         event: 'REMEDIATION_RUN_STARTED',
