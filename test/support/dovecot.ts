@@ -55,6 +55,8 @@ export interface DovecotServer {
   deliverLmtp(raw: string | Buffer, recipients: string[], from?: string): Promise<void>
   /** Writes a message straight into a Maildir folder (`INBOX` or a folder name). */
   writeMaildir(address: string, raw: string | Buffer, folder?: string): string
+  /** Creates a Maildir++ folder the way Dovecot would (no-op when it exists). */
+  ensureFolder(address: string, folder: string): void
   /** Logs in as the user (not the master) and returns the Message-IDs per folder. */
   messageIdsByFolder(address: string): Promise<Record<string, string[]>>
   /** Logs in as the user; the caller logs out. */
@@ -260,6 +262,14 @@ default_client_limit = ${Math.max(1000, (options.processLimit ?? 256) * 4)}
       const info = await lmtp.sendMail({ envelope: { from, to: recipients }, raw })
       if (info.rejected && info.rejected.length > 0) {
         throw new Error(`LMTP rejected ${info.rejected.join(', ')}: ${info.response}`)
+      }
+    },
+    ensureFolder(address, folder) {
+      const folderDir = join(maildirOf(address), `.${folder.replace(/\//g, '.')}`)
+      for (const sub of ['tmp', 'new', 'cur']) mkdirOwned(join(folderDir, sub))
+      if (!existsSync(join(folderDir, 'maildirfolder'))) {
+        writeFileSync(join(folderDir, 'maildirfolder'), '')
+        if (asRoot) chownSync(join(folderDir, 'maildirfolder'), mailUid, mailGid)
       }
     },
     writeMaildir(address, raw, folder = 'INBOX') {

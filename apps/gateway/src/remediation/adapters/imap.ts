@@ -53,6 +53,10 @@ export class ImapAdapter implements MailboxAdapter {
       auth,
       logger: false,
       disableAutoIdle: true,
+      // Sessions are a handful of short commands: CONDSTORE/UTF8 (ENABLE, RFC 5161) and
+      // COMPRESS (RFC 4978) cost round trips and CPU without helping them.
+      disableAutoEnable: true,
+      disableCompression: true,
       connectionTimeout: this.settings.timeoutMs,
       greetingTimeout: this.settings.timeoutMs,
       socketTimeout: this.settings.timeoutMs,
