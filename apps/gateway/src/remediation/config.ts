@@ -135,18 +135,29 @@ export const remediationConfigSchema = z
           ),
         actions: z
           .object({
-            url: retroActionSchema.default('none').describe('For a blocked URL or URL domain'),
-            domain: retroActionSchema.default('none').describe('For a blocked sender domain'),
-            hash: retroActionSchema.default('none').describe('For a blocked attachment hash'),
-            sender: retroActionSchema.default('none').describe('For a blocked sender address'),
+            sender_address: retroActionSchema
+              .default('none')
+              .describe('For a blocked sender address'),
+            sender_domain: retroActionSchema
+              .default('none')
+              .describe('For a blocked sender domain'),
+            url: retroActionSchema.default('none').describe('For a blocked URL'),
+            url_domain: retroActionSchema
+              .default('none')
+              .describe('For a blocked URL domain (any URL on that domain or its subdomains)'),
+            attachment_hash: retroActionSchema
+              .default('none')
+              .describe('For a blocked attachment SHA-256'),
           })
           .strict()
           .prefault({})
           .describe('Action per kind of block-list entry'),
-        lists: z
+        sources: z
           .record(z.string(), retroActionSchema)
           .default({})
-          .describe('Action for a named block list, overriding the action for its kind'),
+          .describe(
+            'Action for entries from a given source (e.g. `hub`, `api`), overriding the action for their kind',
+          ),
       })
       .strict()
       .prefault({})
