@@ -626,7 +626,11 @@ export class TrackingSearchRepository {
     if (this.dialect === 'postgres')
       return sql<SqlBool>`lower(${column}) like ${pattern} escape '\\'`
     // FTS5 trigram answers LIKE from its index for patterns of 3 characters or more
-    // (sqlite.org/fts5.html §4.3.5); shorter ones are scanned, which stays correct.
+    // (sqlite.org/fts5.html §4.3.5); shorter ones are scanned, which stays correct. Without
+    // wildcards in the value the pattern needs no ESCAPE clause.
+    if (!/[\\%_]/.test(value)) {
+      return sql<SqlBool>`${sql.ref(rowid)} in (select rowid from ${sql.table(ftsTable)} where ${sql.ref(ftsColumn)} like ${pattern})`
+    }
     return sql<SqlBool>`${sql.ref(rowid)} in (select rowid from ${sql.table(ftsTable)} where ${sql.ref(ftsColumn)} like ${pattern} escape '\\')`
   }
 
