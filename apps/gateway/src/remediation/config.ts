@@ -141,6 +141,9 @@ export const remediationConfigSchema = z
             sender_domain: retroActionSchema
               .default('none')
               .describe('For a blocked sender domain'),
+            sender_ip: retroActionSchema
+              .default('none')
+              .describe('For a blocked sending IP address'),
             url: retroActionSchema.default('none').describe('For a blocked URL'),
             url_domain: retroActionSchema
               .default('none')

@@ -98,6 +98,10 @@ export const trackingSearchFields = z
       z.string().trim().toLowerCase().min(1).max(253),
       'Sender or recipient domains (envelope)',
     ),
+    senderDomains: listOf(
+      z.string().trim().toLowerCase().min(1).max(253),
+      'Envelope sender domains only',
+    ),
     verdicts: z
       .array(z.enum(VERDICTS))
       .max(VERDICTS.length)

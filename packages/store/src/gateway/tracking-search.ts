@@ -31,6 +31,8 @@ export interface SearchFilter {
   urls: string[]
   urlDomains: string[]
   domains: string[]
+  /** Envelope sender domains only. */
+  senderDomains: string[]
   verdicts: VerdictFilter[]
   direction?: 'incoming' | 'outgoing'
   statuses: string[]
@@ -574,6 +576,9 @@ export class TrackingSearchRepository {
       all.push(
         sql<SqlBool>`(m.sender_domain in (${sql.join(filter.domains)}) or m.mid in (select r.mid from message_recipients r where r.domain in (${sql.join(filter.domains)})))`,
       )
+    }
+    if (filter.senderDomains.length > 0) {
+      all.push(sql<SqlBool>`m.sender_domain in (${sql.join(filter.senderDomains)})`)
     }
     if (filter.verdicts.length > 0) {
       const flag: Record<VerdictFilter, Condition> = {
