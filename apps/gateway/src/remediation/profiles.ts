@@ -11,6 +11,7 @@ import { GraphAdapter } from './adapters/graph.js'
 import { ImapAdapter } from './adapters/imap.js'
 import { MaildirAdapter } from './adapters/maildir.js'
 import type { RequestContext } from './context.js'
+import type { MailboxAddress } from './mailbox-address.js'
 import { remediationErrors } from './errors.js'
 import {
   PROFILE_KINDS,
@@ -198,6 +199,21 @@ export class RemediationProfiles {
     await this.repository.delete(name)
     this.forget(name)
     await this.record(context, 'remediation.profile.delete', name, {})
+  }
+
+  /**
+   * Opens a mailbox through a profile and searches it for a Message-ID that cannot exist:
+   * proves connection, credentials and rights without changing anything.
+   */
+  async test(name: string, mailbox: MailboxAddress): Promise<{ profile: string }> {
+    const adapter = await this.adapter(name)
+    const session = await adapter.open(mailbox)
+    try {
+      await session.find(`postern-profile-test.${Date.now()}@invalid`)
+      return { profile: session.profile }
+    } finally {
+      await session.close()
+    }
   }
 
   /**

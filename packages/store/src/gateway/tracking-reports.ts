@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { Dialect } from '../database.js'
+import type { GatewaySchema } from './schema.js'
 import type { SearchFilter } from './tracking-search.js'
 import { TrackingSearchRepository } from './tracking-search.js'
 
@@ -68,7 +69,7 @@ export class TrackingReportRepository {
   private readonly search: TrackingSearchRepository
 
   constructor(
-    private readonly db: Kysely<unknown>,
+    private readonly db: Kysely<GatewaySchema>,
     dialect: Dialect,
   ) {
     this.search = new TrackingSearchRepository(db, dialect)

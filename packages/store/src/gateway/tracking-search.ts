@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { Dialect } from '../database.js'
+import type { GatewaySchema } from './schema.js'
 
 /**
  * Read side of message tracking: the search with the ESA grammar, the message detail and the
@@ -226,7 +227,7 @@ export class TrackingSearchRepository {
   private readonly db: Db
 
   constructor(
-    db: Kysely<unknown>,
+    db: Kysely<GatewaySchema>,
     private readonly dialect: Dialect,
   ) {
     this.db = db as unknown as Db
