@@ -459,8 +459,11 @@ export function addRemediationCommands(h: CliHelpers): void {
               wait: boolean
             },
           ) => {
-            if (!o.mid?.length && !o.messageId?.length)
-              throw new InvalidArgumentError('give --mid or --message-id')
+            if (!o.mid?.length && !o.messageId?.length) {
+              throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({
+                what: 'the command: give --mid or --message-id',
+              })
+            }
             const result = await client(o).request<RunResult>('POST', '/api/v1/remediation', {
               action: o.action,
               ...(o.mid?.length ? { mids: o.mid } : {}),

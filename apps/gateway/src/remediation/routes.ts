@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import type { HttpApp } from '@postern/http'
-import { remediationErrors } from './errors.js'
 import { parseMailboxAddress } from './mailbox-address.js'
 import { PROFILE_KINDS } from './profile-kinds.js'
 import {
