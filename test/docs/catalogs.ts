@@ -3,6 +3,7 @@ import { storeErrors } from '@postern/store'
 import { httpErrors } from '@postern/http'
 import { ctimErrors } from '@postern/ctim'
 import { relayErrors } from '@postern/relay'
+import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -17,4 +18,8 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
   { title: 'CTIM, inspect and exchange formats (`CTIM`)', entries: entries(ctimErrors) },
   { title: 'Relay modules (`RELAY`)', entries: entries(relayErrors) },
+  {
+    title: 'Gateway remediation, tracking search and reporting (`GW`)',
+    entries: entries(remediationErrors),
+  },
 ]
