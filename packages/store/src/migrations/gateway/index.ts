@@ -4,6 +4,7 @@ import { trackingMigration } from './0100_tracking.js'
 import { apiAuthMigration } from './0101_api_auth.js'
 import { remediationMigration } from './0300_remediation.js'
 import { trackingSearchMigration } from './0301_tracking_search.js'
+import { retroCursorMigration } from './0303_retro_cursor.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -15,4 +16,5 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0101_api_auth': apiAuthMigration,
   '0300_remediation': remediationMigration,
   '0301_tracking_search': trackingSearchMigration,
+  '0303_retro_cursor': retroCursorMigration,
 }
