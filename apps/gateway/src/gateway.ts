@@ -34,6 +34,7 @@ import { ReverseDns } from './smtp/rdns.js'
 import type { SessionPolicy } from './smtp/session-policy.js'
 import { loadTlsFiles, selfSignedTls, type TlsMaterial } from './smtp/tls.js'
 import { Spool } from './spool/spool.js'
+import { TrackingWorker } from './tracking/worker.js'
 import { TrackingWriter } from './tracking/writer.js'
 
 const VERSION = '0.1.0'
@@ -83,6 +84,7 @@ export class Gateway {
   private started = false
   private stopping: Promise<void> | undefined
   private addressesValue: GatewayAddresses | undefined
+  private readonly trackingWorker: TrackingWorker | undefined
 
   private constructor(
     readonly config: GatewayConfig,
@@ -101,8 +103,10 @@ export class Gateway {
       audit: AuditLog
       auth: ApiAuth
       listeners: SmtpListener[]
+      trackingWorker: TrackingWorker | undefined
     },
   ) {
+    this.trackingWorker = parts.trackingWorker
     this.logger = parts.logger
     this.clock = parts.clock
     this.metrics = parts.metrics
@@ -128,8 +132,15 @@ export class Gateway {
     try {
       await migrateToLatest(database, 'gateway', logger)
       const store = new TrackingStore(database.db, database.dialect)
+      // Writes go through a worker thread with its own connection (the SMTP event loop never
+      // waits for SQLite or builds statements); an in-memory SQLite database has one connection.
+      const worker =
+        database.target.location === ':memory:'
+          ? undefined
+          : await TrackingWorker.start(database.target)
+      if (worker) cleanup.push(() => worker.close())
       const writer = new TrackingWriter(
-        store,
+        worker ?? store,
         {
           flushIntervalMs: config.tracking.flushInterval,
           maxBatchRows: config.tracking.maxBatchRows,
@@ -244,6 +255,7 @@ export class Gateway {
         audit,
         auth,
         listeners,
+        trackingWorker: worker,
       })
       late.gateway = gateway
       registerRoutes(http, {
@@ -354,6 +366,7 @@ export class Gateway {
       await rm(join(this.config.dataDir, RUNTIME_FILE), { force: true })
     }
     await this.tracking.writer.stop()
+    await this.trackingWorker?.close()
     await this.spool.close()
     await this.database.close()
     this.logger.info({ event: 'GATEWAY_STOPPED' }, 'gateway stopped')
