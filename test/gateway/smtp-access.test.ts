@@ -6,7 +6,6 @@ import { startTestServer, type TestServer } from './support/downstream.js'
 import { startGateway, type TestGateway } from './support/gateway.js'
 
 // Loopback has all of 127/8: each sender group below gets its own client address.
-const UNKNOWN = '127.0.0.1'
 const RELAY = '127.0.0.2'
 const BLOCKED = '127.0.0.3'
 const REFUSED = '127.0.0.4'

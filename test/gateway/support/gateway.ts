@@ -1,4 +1,4 @@
-import { promises as dns } from 'node:dns'
+import type { promises as dns } from 'node:dns'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deepMerge, silentLogger, validateConfig } from '@postern/core'
