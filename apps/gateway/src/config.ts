@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
-import { parseHostPort } from '@postern/core'
+import { loadConfig, parseHostPort } from '@postern/core'
 
 /**
  * The gateway's configuration: one zod schema, validated once at start (`loadConfig`), frozen
@@ -771,3 +771,11 @@ export const gatewayConfigSchema = z
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>
 /** What a config file may contain (before defaults are applied). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>
+
+/** Loads and validates the gateway configuration: YAML file, then `POSTERN_*` environment. */
+export function loadGatewayConfig(
+  configFile: string | undefined,
+  env: Record<string, string | undefined>,
+): GatewayConfig {
+  return loadConfig({ schema: gatewayConfigSchema, file: configFile, env })
+}

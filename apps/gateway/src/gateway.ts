@@ -21,7 +21,8 @@ import {
   TrackingStore,
   type GatewaySchema,
 } from '@postern/store'
-import { ApiAuth, RUNTIME_FILE, writePrivateFile } from './api/auth.js'
+import { ApiAuth } from './api/auth.js'
+import { RUNTIME_FILE, writePrivateFile } from './api/credentials.js'
 import { registerRoutes } from './api/routes.js'
 import type { GatewayConfig } from './config.js'
 import { DeliveryQueue } from './delivery/queue.js'
@@ -85,6 +86,8 @@ export class Gateway {
   private stopping: Promise<void> | undefined
   private addressesValue: GatewayAddresses | undefined
   private readonly trackingWorker: TrackingWorker | undefined
+  /** Every HTTP route registered (by the core and by extensions), with its access rule. */
+  readonly routes: readonly { method: string; url: string; public: boolean; role: string }[]
 
   private constructor(
     readonly config: GatewayConfig,
@@ -104,8 +107,10 @@ export class Gateway {
       auth: ApiAuth
       listeners: SmtpListener[]
       trackingWorker: TrackingWorker | undefined
+      routes: { method: string; url: string; public: boolean; role: string }[]
     },
   ) {
+    this.routes = parts.routes
     this.trackingWorker = parts.trackingWorker
     this.logger = parts.logger
     this.clock = parts.clock
@@ -243,6 +248,19 @@ export class Gateway {
         trustProxy: config.api.trustProxy,
       })
       cleanup.push(() => http.close())
+      const routes: { method: string; url: string; public: boolean; role: string }[] = []
+      http.addHook('onRoute', (route) => {
+        for (const method of [route.method].flat()) {
+          if (method === 'HEAD') continue
+          const config = (route.config ?? {}) as { public?: boolean; role?: string }
+          routes.push({
+            method,
+            url: route.url,
+            public: config.public === true,
+            role: config.role ?? 'admin',
+          })
+        }
+      })
       auth.install(http)
 
       const gateway = new Gateway(config, database, spool, queue, router, http, {
@@ -256,6 +274,7 @@ export class Gateway {
         auth,
         listeners,
         trackingWorker: worker,
+        routes,
       })
       late.gateway = gateway
       registerRoutes(http, {
