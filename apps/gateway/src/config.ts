@@ -45,7 +45,7 @@ export function duration(description: string) {
       }
       return ms
     })
-    .describe(description)
+    .meta({ description, 'x-format': 'duration' })
 }
 
 /** A byte size (`10MB`, `512KB`, `1GB` with 1024 multiples, or a number of bytes). */
@@ -67,7 +67,7 @@ export function byteSize(description: string) {
         unit === 'GB' ? 1024 ** 3 : unit === 'MB' ? 1024 ** 2 : unit === 'KB' ? 1024 : 1
       return Math.round(Number(match[1]) * factor)
     })
-    .describe(description)
+    .meta({ description, 'x-format': 'size' })
 }
 
 /** `host:port` (`[v6]:port`, `:port` for all interfaces); port 0 lets the OS choose. */
@@ -82,7 +82,7 @@ export function listenAddress(description: string) {
         return false
       }
     }, 'write it as host:port, e.g. 0.0.0.0:25, [::1]:2525 or 127.0.0.1:0')
-    .describe(description)
+    .meta({ description, 'x-format': 'host:port' })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ const hatRuleSchema = z
     policy: z.enum(HAT_POLICIES).describe('What the group may do: ' + HAT_POLICIES.join(', ')),
     pregreet: duration(
       'How long to wait before the greeting; a client that talks before it is refused ' +
-        '(`554 5.7.1`). A real anti-spam test for unknown internet hosts, pointless for your ' +
+        '(`554 5.5.1`). A real anti-spam test for unknown internet hosts, pointless for your ' +
         'own relays. 0 greets at once.',
     ).prefault(0),
     rate: z
@@ -236,7 +236,7 @@ const listenerLimitsSchema = z
       .default(10_000)
       .describe(
         'Longest line of message content in octets, CRLF excluded (RFC 5321 §4.5.3.1.6 sets ' +
-          '998 for senders; real mail is sometimes longer). Longer lines: `552 5.3.4`.',
+          '998 for senders; real mail is sometimes longer). Longer lines: `554 5.6.0`.',
       ),
     maxHeaderSize: byteSize(
       'Largest header section; larger ones are answered `552 5.3.4` after the final dot.',
@@ -721,8 +721,12 @@ export const gatewayConfigSchema = z
     hostname: z
       .string()
       .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, 'a host name')
-      .default(hostname())
-      .describe('Name in the greeting, Received headers and bounce reports.'),
+      .optional()
+      .transform((value) => value ?? hostname())
+      .describe(
+        'Name in the greeting, Received headers and bounce reports (default: the host name ' +
+          'of the machine).',
+      ),
     database: z
       .string()
       .default('sqlite')
