@@ -31,7 +31,12 @@ function typeOf(node: JsonSchema): string {
 
 function defaultOf(node: JsonSchema): string {
   if (node.default === undefined) return ''
-  if (typeof node.default === 'object' && node.default !== null && Object.keys(node.default).length === 0) return ''
+  if (
+    typeof node.default === 'object' &&
+    node.default !== null &&
+    Object.keys(node.default).length === 0
+  )
+    return ''
   return `\`${JSON.stringify(node.default)}\``
 }
 
@@ -43,7 +48,10 @@ function cell(text: string): string {
 function rows(node: JsonSchema, path: (string | number)[], out: string[]): void {
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     const childPath = [...path, key]
-    const shown = childPath.map((p) => (typeof p === 'number' ? '[]' : p)).join('.').replace(/\.\[\]/g, '[]')
+    const shown = childPath
+      .map((p) => (typeof p === 'number' ? '[]' : p))
+      .join('.')
+      .replace(/\.\[\]/g, '[]')
     out.push(
       `| \`${shown}\` | ${cell(typeOf(child))} | ${cell(defaultOf(child))} | ${cell(child.description ?? '')} | \`${envNameForPath(childPath.map((p) => (typeof p === 'number' ? 0 : p)))}\` |`,
     )
@@ -69,7 +77,10 @@ export function renderConfigurationDoc(configs: readonly DocumentedConfig[]): st
     '',
   ]
   for (const config of configs) {
-    const json = z.toJSONSchema(config.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema
+    const json = z.toJSONSchema(config.schema, {
+      io: 'input',
+      unrepresentable: 'any',
+    }) as JsonSchema
     lines.push(`## ${config.title}`, '', config.intro, '', `Run with \`${config.command}\`.`, '')
     lines.push('| Key | Type | Default | Meaning | Environment |', '|---|---|---|---|---|')
     rows(json, [], lines)

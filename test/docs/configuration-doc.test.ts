@@ -9,7 +9,10 @@ describe('docs/configuration.md', () => {
   it('documents every key of every app configuration', () => {
     const rendered = renderConfigurationDoc(documentedConfigs)
     if (process.env.UPDATE_DOCS === '1') writeFileSync(DOC, rendered)
-    expect(readFileSync(DOC, 'utf8'), 'docs/configuration.md is stale: run npm run docs:generate').toBe(rendered)
+    expect(
+      readFileSync(DOC, 'utf8'),
+      'docs/configuration.md is stale: run npm run docs:generate',
+    ).toBe(rendered)
   })
 
   it('has a description for every key', () => {
