@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, tempDir, waitFor } from '@postern/testkit'
-import type { MessageProcessor } from '@postern/gateway'
+import { silentLogger, validateConfig } from '@postern/core'
+import { Gateway, gatewayConfigSchema, type MessageProcessor } from '@postern/gateway'
 import { expectCode, openTransaction, sendWithNodemailer } from './support/clients.js'
 import { startTestServer, type TestServer } from './support/downstream.js'
-import { startGateway, type TestGateway } from './support/gateway.js'
+import { fakeReverseDns, startGateway, testConfig, type TestGateway } from './support/gateway.js'
 
 /** A content pipeline stand-in exercising every outcome of the MessageProcessor contract. */
 const processor: MessageProcessor = {
@@ -289,6 +290,97 @@ describe('delivery: routes, retries, bounces, hold queue, Maildir, the pipeline 
       expect(events.map((e) => e.event)).toContain('EXPIRED')
     } finally {
       await expiring.stop()
+    }
+  })
+})
+
+describe('restarts', () => {
+  it('keeps deferred and held mail across a restart, and MIDs keep increasing', async () => {
+    const downstream = await startTestServer()
+    const dir = tempDir('postern-restart-')
+    const closed = await freePort()
+    const base = (port: number) =>
+      validateConfig(
+        gatewayConfigSchema,
+        testConfig(join(dir.path, 'data'), 'sqlite', {
+          smtpRoutes: [{ domain: '*', to: [`127.0.0.1:${port}`] }],
+          queue: { retry: { initialDelay: '1h', maxDelay: '1h' } },
+        }),
+      )
+    try {
+      const first = await Gateway.create(base(closed), {
+        logger: silentLogger(),
+        rdns: fakeReverseDns(),
+      })
+      const { smtp } = await first.start()
+      const replies: number[] = []
+      for (const subject of ['deferred', 'held']) {
+        const reply = await sendWithNodemailer({
+          port: (smtp.inbound as { port: number }).port,
+          from: 'a@ext.example',
+          to: 'bob@corp.example',
+          subject,
+        })
+        replies.push(Number(/queued as (\d+)/.exec(reply)?.[1]))
+      }
+      const [deferred, held] = replies as [number, number]
+      await waitFor(() => first.queue.list({ state: 'deferred' }).total === 2)
+      await first.queue.hold(held, 'test')
+      await first.stop()
+
+      const second = await Gateway.create(base(downstream.port), {
+        logger: silentLogger(),
+        rdns: fakeReverseDns(),
+      })
+      const started = await second.start()
+      try {
+        await waitFor(() => downstream.messages.some((m) => m.text.includes('Subject: deferred')))
+        expect(second.queue.list().items.map((i) => [i.mid, i.state])).toEqual([[held, 'held']])
+        await waitFor(async () => {
+          await second.tracking.writer.flush()
+          return (await second.tracking.store.getMessage(deferred))?.status === 'delivered'
+        })
+        const next = await sendWithNodemailer({
+          port: (started.smtp.inbound as { port: number }).port,
+          from: 'a@ext.example',
+          to: 'bob@corp.example',
+          subject: 'after restart',
+        })
+        expect(Number(/queued as (\d+)/.exec(next)?.[1])).toBeGreaterThan(held)
+        await second.queue.release(held, 'test')
+        await waitFor(() => downstream.messages.some((m) => m.text.includes('Subject: held')))
+      } finally {
+        await second.stop()
+      }
+    } finally {
+      await downstream.close()
+      dir.remove()
+    }
+  })
+
+  it('defers rather than send in plaintext when a route requires TLS', async () => {
+    const plain = await startTestServer()
+    const gw = await startGateway({
+      smtpRoutes: [{ domain: '*', to: [`127.0.0.1:${plain.port}`], tls: 'required' }],
+    })
+    try {
+      const reply = await sendWithNodemailer({
+        port: gw.smtpPort(),
+        from: 'a@ext.example',
+        to: 'bob@corp.example',
+        subject: 'tls',
+      })
+      const mid = Number(/queued as (\d+)/.exec(reply)?.[1])
+      await waitFor(async () => {
+        await gw.gateway.tracking.writer.flush()
+        return (await gw.gateway.tracking.store.getMessage(mid))?.status === 'deferred'
+      })
+      const message = await gw.gateway.tracking.store.getMessage(mid)
+      expect(message?.recipients[0]?.lastReply).toMatch(/^451 4\.7\.5 TLS required for this route/)
+      expect(plain.messages).toEqual([])
+    } finally {
+      await gw.stop()
+      await plain.close()
     }
   })
 })
