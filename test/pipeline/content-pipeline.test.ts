@@ -311,6 +311,47 @@ describe.each(BACKENDS)('content pipeline on %s', (dialect) => {
     expect(result.events[0]?.details).toMatchObject({ malformed: { reason: 'structure' } })
   })
 
+  it.each([
+    ['tempfail', 'GW_ERR_SCANNER_DEFERRED'],
+    ['quarantine', null],
+  ] as const)('follows onFailure=%s when clamd is unreachable', async (onFailure, code) => {
+    const failing = await startContentPipeline(
+      pipelineConfigSchema.parse({
+        workers: 1,
+        authentication: { enabled: false },
+        scanners: { clamav: { enabled: true, address: '127.0.0.1:9', onFailure, timeout: 2_000 } },
+      }),
+      {
+        db: database.db,
+        hostname: 'gw.corp.example',
+        acceptedDomains: [],
+        events: { event: () => undefined },
+      },
+    )
+    try {
+      const m = envelope()
+      if (code) {
+        const err = await failing.pipeline
+          .process(m, new AbortController().signal)
+          .catch((e: unknown) => e)
+        expect(err).toMatchObject({ code })
+        const deferred = (err as { events: TimelineEvent[] }).events.find(
+          (e) => e.event === 'SCAN_DEFERRED',
+        )
+        expect(deferred?.details).toMatchObject({
+          scanner: 'clamav',
+          error: { code: 'GW_ERR_SCANNER_UNAVAILABLE' },
+        })
+      } else {
+        const result = await failing.pipeline.process(m, new AbortController().signal)
+        expect(result.recipients[0]).toMatchObject({ action: 'quarantine', quarantine: 'virus' })
+        expect(result.decisions[0]?.policy).toBe('scanner-failure:clamav')
+      }
+    } finally {
+      await failing.close()
+    }
+  })
+
   it('deletes and expires quarantined messages, recording each movement', async () => {
     const first = await run(envelope({}, phishing))
     const second = await run(envelope({}, phishing))

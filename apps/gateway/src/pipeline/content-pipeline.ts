@@ -104,6 +104,12 @@ export class ContentPipeline {
 
     const deferring = scans.find((s) => s.failure === 'tempfail')
     if (deferring) {
+      events.push({
+        at: this.clock.now(),
+        event: PIPELINE_EVENTS.SCAN_DEFERRED,
+        mid,
+        details: { scanner: deferring.scanner, error: deferring.result.error ?? null },
+      })
       throw Object.assign(
         gwErrors.SCANNER_DEFERRED({
           mid,

@@ -50,7 +50,7 @@ function oneOrMany<T extends z.ZodType>(item: T) {
     .transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[])
 }
 
-const leafConditionShape = {
+export const leafConditionShape = {
   verdict: oneOrMany(z.enum(VERDICTS))
     .optional()
     .describe(
@@ -156,30 +156,52 @@ const leafConditionShape = {
     .describe('The analysis recorded any of these defects.'),
 }
 
-const leafCondition = z.object(leafConditionShape).strict()
+const leafCondition = z.object(leafConditionShape)
 
-/**
- * Conditions nest up to three levels (`all`/`any`/`not` of conditions that may themselves
- * combine leaf conditions): deep enough for any policy, and finite so the schema documents.
- */
-function condition<T extends z.ZodObject>(inner: T) {
-  return z
-    .object({
-      ...leafConditionShape,
-      all: z.array(inner).min(1).optional().describe('Every one of these holds.'),
-      any: z.array(inner).min(1).optional().describe('At least one of these holds.'),
-      not: inner.optional().describe('This does not hold.'),
-    })
-    .strict()
+/** A condition: leaf keys combine with AND; `all`, `any` and `not` nest conditions. */
+export interface Condition extends z.output<typeof leafCondition> {
+  all?: Condition[]
+  any?: Condition[]
+  not?: Condition
 }
 
-const conditionLevel2 = condition(leafCondition)
-const conditionLevel1 = condition(conditionLevel2)
-export const conditionSchema = condition(conditionLevel1).describe(
-  'Conditions; every key given must hold (keys combine with AND).',
-)
+export interface ConditionInput extends z.input<typeof leafCondition> {
+  all?: ConditionInput[]
+  any?: ConditionInput[]
+  not?: ConditionInput
+}
 
-export type Condition = z.output<typeof conditionSchema>
+type ConditionSchema = z.ZodType<Condition, ConditionInput>
+
+/**
+ * Conditions: every key given must hold. `all`, `any` and `not` nest conditions to any depth
+ * (the schema is recursive; the configuration reference lists the keys once).
+ */
+export const conditionSchema: ConditionSchema = z
+  .object({
+    ...leafConditionShape,
+    get all(): z.ZodOptional<z.ZodArray<ConditionSchema>> {
+      return z
+        .array(conditionSchema)
+        .min(1)
+        .optional()
+        .describe('Every one of these conditions holds (same keys as `when`).')
+    },
+    get any(): z.ZodOptional<z.ZodArray<ConditionSchema>> {
+      return z
+        .array(conditionSchema)
+        .min(1)
+        .optional()
+        .describe('At least one of these conditions holds (same keys as `when`).')
+    },
+    get not(): z.ZodOptional<ConditionSchema> {
+      return conditionSchema
+        .optional()
+        .describe('This condition does not hold (same keys as `when`).')
+    },
+  })
+  .strict()
+  .describe('Conditions; every key given must hold (keys combine with AND).')
 
 const address = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'an email address')
 
@@ -270,8 +292,10 @@ export type Actions = z.output<typeof actionsSchema>
 export const ruleSchema = z
   .object({
     name: z.string().min(1).max(100).describe('Shown in tracking events and the console.'),
-    when: conditionSchema.optional().describe('Conditions; omitted means always.'),
-    then: actionsSchema.describe('Actions when the conditions hold.'),
+    when: conditionSchema
+      .optional()
+      .describe('Conditions (keys in docs/pipeline.md#conditions); omitted means always.'),
+    then: actionsSchema.describe('Actions when the conditions hold (docs/pipeline.md#actions).'),
   })
   .strict()
 
