@@ -156,16 +156,16 @@ export const leafConditionShape = {
     .describe('The analysis recorded any of these defects.'),
 }
 
-const leafCondition = z.object(leafConditionShape)
+type LeafCondition = ReturnType<typeof z.object<typeof leafConditionShape>>
 
 /** A condition: leaf keys combine with AND; `all`, `any` and `not` nest conditions. */
-export interface Condition extends z.output<typeof leafCondition> {
+export interface Condition extends z.output<LeafCondition> {
   all?: Condition[]
   any?: Condition[]
   not?: Condition
 }
 
-export interface ConditionInput extends z.input<typeof leafCondition> {
+export interface ConditionInput extends z.input<LeafCondition> {
   all?: ConditionInput[]
   any?: ConditionInput[]
   not?: ConditionInput
