@@ -11,6 +11,9 @@ const MAX_URL_LENGTH = 4096
 
 const linkify = new LinkifyIt()
 
+/** Cheap, linear pre-check for `findUrlsInText` (defanged forms such as `[.]` included). */
+const MAY_HOLD_LINK = /:\/\/|:\]|[\p{L}\p{N}](?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))\p{L}/iu
+
 export interface NormalisedUrl {
   url: string
   host: string
@@ -51,6 +54,9 @@ export function registrableDomain(host: string): string {
 
 /** Finds URLs in plain text, refanged first. Bare `www.` and known-TLD hosts count as links. */
 export function findUrlsInText(text: string): string[] {
+  // Every link linkify can find has a scheme separator or a dot between a label character and
+  // a letter; most text parts have neither, and linkify's own scan is the costliest step here.
+  if (!MAY_HOLD_LINK.test(text)) return []
   const refanged = refang(text)
   const matches = linkify.match(refanged) ?? []
   const out: string[] = []
