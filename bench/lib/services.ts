@@ -140,9 +140,10 @@ export function installSignalHandlers(cleanup: () => void = () => undefined): vo
         })
     })
   }
-  // Last resort when the bench exits some other way: no relay may outlive it.
+  // Last resort when the bench exits some other way (a crash): no relay may outlive it.
   process.once('exit', () => {
     for (const service of started) signalGroup(service.pid, 'SIGKILL')
+    cleanup()
   })
 }
 

@@ -12,6 +12,8 @@ import {
   renderRunHeader,
   sampleProcessTree,
   sourceVersion,
+  startClamd,
+  startRspamd,
   writeSection,
   type RunContext,
 } from '../lib/index.js'
@@ -21,6 +23,7 @@ import { ensureHaraka } from './peers/haraka.js'
 import { postfixAvailability } from './peers/postfix.js'
 import { ConfigRejected, posternAvailability, REPO_ROOT } from './peers/postern.js'
 import type { Availability, RelayInstance } from './peers/relay.js'
+import type { ScannerEndpoints } from './postern-config.js'
 import {
   idleTable,
   methodNotes,
@@ -155,18 +158,10 @@ async function measureAll(options: Options, workRoot: string): Promise<number> {
     ['haraka-nodelay', haraka],
     ['postern', postern],
     ['postern-pipeline', postern],
-    [
-      'postern-scanners',
-      postern.available
-        ? {
-            available: false,
-            reason:
-              'the bench does not start rspamd and clamd yet: the scanner services arrive with the content pipeline (issue 3)',
-          }
-        : postern,
-    ],
+    ['postern-scanners', postern],
   ])
   const selected = ROWS.filter((row) => !options.only || options.only.includes(row.id))
+  const scanners = await startScannersFor(selected, availability, workRoot)
   const labels = new Map(selected.map((row) => [row.id, labelOf(row, availability.get(row.id))]))
   const runs = new Map<RowId, RunMeasurement[]>(selected.map((row) => [row.id, []]))
   const problems = new Map<RowId, { status: 'not available' | 'failed'; reason: string }>()
@@ -186,17 +181,22 @@ async function measureAll(options: Options, workRoot: string): Promise<number> {
       const dir = join(workRoot, `${row.id}-${runIndex}`)
       mkdirSync(dir)
       try {
-        const measurement = await withRelay(row, tools, dir, workRoot, (sink, relay) =>
-          measureRun({
-            tools,
-            dir,
-            sink,
-            targetPort: relay?.port ?? sink.port,
-            relayPid: relay?.service.pid,
-            load,
-            warmup: options.warmup,
-            label: label.padEnd(44),
-          }),
+        const measurement = await withRelay(
+          row,
+          tools,
+          { dir, workRoot, scanners },
+          (sink, relay) =>
+            measureRun({
+              tools,
+              dir,
+              sink,
+              targetPort: relay?.port ?? sink.port,
+              relayPid: relay?.service.pid,
+              ...(row.id === 'postern-scanners' && scanners ? { helperPids: scanners.pids } : {}),
+              load,
+              warmup: options.warmup,
+              label: label.padEnd(44),
+            }),
         )
         runs.get(row.id)?.push(measurement)
         log(
@@ -216,6 +216,7 @@ async function measureAll(options: Options, workRoot: string): Promise<number> {
     }
   }
   log(`Throughput runs took ${formatDuration(performance.now() - began)}.`)
+  await scanners?.stop()
 
   const idle: IdleResult[] = []
   if (options.idleSessions > 0) {
@@ -226,7 +227,7 @@ async function measureAll(options: Options, workRoot: string): Promise<number> {
       mkdirSync(dir)
       try {
         idle.push(
-          await withRelay(row, tools, dir, workRoot, (sink, relay) =>
+          await withRelay(row, tools, { dir, workRoot, scanners }, (sink, relay) =>
             measureIdle(tools, dir, sink, relay as RelayInstance, {
               id,
               label: labels.get(id) ?? id,
@@ -325,18 +326,64 @@ function labelOf(row: RowDefinition, availability: Availability | undefined): st
   return `${row.product}${version}${suffix}`
 }
 
+interface RunningScanners extends ScannerEndpoints {
+  /** Root processes of rspamd and clamd, whose CPU the scanners row counts. */
+  pids: number[]
+  stop(): Promise<void>
+}
+
+/**
+ * rspamd and clamd, started once for the run when the scanners row is selected; if they
+ * cannot start, that row is not available (with the reason) and the others go on.
+ */
+async function startScannersFor(
+  selected: readonly RowDefinition[],
+  availability: Map<RowId, Availability>,
+  workRoot: string,
+): Promise<RunningScanners | undefined> {
+  if (!selected.some((row) => row.id === 'postern-scanners')) return undefined
+  if (!availability.get('postern-scanners')?.available) return undefined
+  log('Starting rspamd and clamd for the scanners row (rspamd takes a while to load its rules)…')
+  const started: { stop(): Promise<void> }[] = []
+  try {
+    const clamd = await startClamd(join(workRoot, 'clamd'))
+    started.push(clamd)
+    const rspamd = await startRspamd(join(workRoot, 'rspamd'))
+    started.push(rspamd)
+    return {
+      rspamdUrl: rspamd.url,
+      clamd: { host: '127.0.0.1', port: clamd.port },
+      pids: [rspamd.service.pid, clamd.service.pid],
+      async stop() {
+        for (const service of started) await service.stop()
+      },
+    }
+  } catch (err) {
+    for (const service of started) await service.stop()
+    availability.set('postern-scanners', {
+      available: false,
+      reason: `rspamd or clamd did not start: ${firstLines((err as Error).message, 4)}`,
+    })
+    return undefined
+  }
+}
+
 /** Starts a fresh sink and the row's relay in `dir`, runs `body`, and always stops both. */
 async function withRelay<T>(
   row: RowDefinition,
   tools: SmtpTools,
-  dir: string,
-  workRoot: string,
+  where: { dir: string; workRoot: string; scanners: ScannerEndpoints | undefined },
   body: (sink: Sink, relay: RelayInstance | undefined) => Promise<T>,
 ): Promise<T> {
-  const sink = await startSink(tools, dir)
+  const sink = await startSink(tools, where.dir)
   let relay: RelayInstance | undefined
   try {
-    relay = await row.start?.({ dir, sinkPort: sink.port, workRoot })
+    relay = await row.start?.({
+      dir: where.dir,
+      sinkPort: sink.port,
+      workRoot: where.workRoot,
+      ...(where.scanners ? { scanners: where.scanners } : {}),
+    })
     return await body(sink, relay)
   } finally {
     await relay?.stop()

@@ -27,6 +27,8 @@ export interface MeasureOptions {
   targetPort: number
   /** The relay's root process, measured for CPU and memory. */
   relayPid: number | undefined
+  /** Services the relay depends on (rspamd, clamd): their CPU counts as the relay's. */
+  helperPids?: number[]
   load: SourceLoad
   warmup: number
   label: string
@@ -58,10 +60,9 @@ export async function measureRun(options: MeasureOptions): Promise<RunMeasuremen
   }
 
   const base = sink.received()
-  const cpuBefore =
-    options.relayPid === undefined
-      ? undefined
-      : sampleProcessTree(options.relayPid, { memory: false })
+  const cpuPids =
+    options.relayPid === undefined ? [] : [options.relayPid, ...(options.helperPids ?? [])]
+  const cpuBefore = cpuPids.length === 0 ? undefined : cpuOf(cpuPids)
   const memory =
     options.relayPid === undefined ? undefined : new MemorySampler(options.relayPid).start()
   const started = performance.now()
@@ -76,7 +77,7 @@ export async function measureRun(options: MeasureOptions): Promise<RunMeasuremen
   const progress = new Progress(options.label, load.messages)
   let delivered = 0
   let deliveredAt: number | undefined
-  let cpuAfter: ReturnType<typeof sampleProcessTree> | undefined
+  let cpuAfter: number | undefined
   let lastChange = performance.now()
   try {
     while (deliveredAt === undefined || acceptedAt === undefined) {
@@ -91,8 +92,7 @@ export async function measureRun(options: MeasureOptions): Promise<RunMeasuremen
       }
       if (deliveredAt === undefined && delivered >= load.messages) {
         deliveredAt = now
-        if (options.relayPid !== undefined)
-          cpuAfter = sampleProcessTree(options.relayPid, { memory: false })
+        if (cpuPids.length > 0) cpuAfter = cpuOf(cpuPids)
       }
       if (deliveredAt === undefined && now - lastChange > stallMs)
         throw new Error(
@@ -115,11 +115,18 @@ export async function measureRun(options: MeasureOptions): Promise<RunMeasuremen
     acceptedSeconds,
     endToEndSeconds,
     cpuMsPerMessage:
-      cpuBefore && cpuAfter ? (cpuAfter.cpuMs - cpuBefore.cpuMs) / load.messages : undefined,
+      cpuBefore !== undefined && cpuAfter !== undefined
+        ? (cpuAfter - cpuBefore) / load.messages
+        : undefined,
     peakRss: peak?.peakRss,
     peakPss: peak?.peakPss,
     extraDeliveries,
   }
+}
+
+/** CPU milliseconds of several process trees together. */
+function cpuOf(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + sampleProcessTree(pid, { memory: false }).cpuMs, 0)
 }
 
 async function waitForDeliveries(

@@ -1,11 +1,13 @@
 /**
- * The gateway configurations bench:smtp writes, one per Postern row. The keys follow the
- * configuration of issue 2 (`dataDir`, `listeners[]` with `hat`/`rat`, `smtpRoutes`, `http`);
- * apps/gateway/src/config.ts is the authority. When the gateway rejects a file (unknown or
- * missing key: exit code 78), the bench shows that row as "not available" with the gateway's
- * own validation message, so a drift is visible, never silent.
+ * The gateway configurations bench:smtp writes, one per Postern row, with the keys of
+ * apps/gateway/src/config.ts (`dataDir`, `listeners[]` with `hat`/`rat`, `smtpRoutes`, `http`).
+ * Everything else stays at the gateway's defaults: fsync before 250 (the targets are measured
+ * with it), no pregreet delay for a RELAYED group, opportunistic TLS towards smtp-sink (which
+ * offers none, as Postfix and Haraka are left to find out by themselves).
  *
- * Durability stays at the gateway's default (fsync before 250): the targets are measured with it.
+ * The `pipeline` keys of the two pipeline rows follow issue 3; its schema, once merged, is the
+ * authority. When the gateway rejects a file (exit code 78), the bench shows that row as "not
+ * available" with the gateway's own validation message, so a drift is visible, never silent.
  */
 
 export type PosternVariant = 'relay' | 'pipeline' | 'scanners'
@@ -36,7 +38,16 @@ export function posternConfig(variant: PosternVariant, input: PosternConfigInput
         smtp: `127.0.0.1:${input.smtpPort}`,
         // The load comes from loopback, a trusted relaying client as an internal mail server
         // would be: relayed to any domain, as Postfix's mynetworks and Haraka's host_list allow.
-        hat: [{ senderGroup: 'BENCH', match: ['127.0.0.0/8'], policy: 'RELAYED' }],
+        hat: [
+          {
+            senderGroup: 'BENCH',
+            match: ['127.0.0.0/8'],
+            policy: 'RELAYED',
+            // The idle-session measurement holds 1 000 sessions from 10 loopback addresses;
+            // the listener's default of 50 per IP is meant for internet clients.
+            maxConnectionsPerIp: 1000,
+          },
+        ],
         rat: [{ recipient: 'example.org', action: 'ACCEPT' }],
       },
     ],

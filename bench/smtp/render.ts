@@ -55,8 +55,8 @@ export function throughputTable(summaries: RowSummary[]): Table {
     hideInTerminal: [1],
     note: summaries
       .filter((s) => s.status !== 'measured')
-      .map((s) => `${s.label}: ${s.status}: ${s.reason ?? ''}`)
-      .join('\n\n'),
+      .map((s) => `- ${s.label}: ${s.status}: ${s.reason ?? ''}`)
+      .join('\n'),
   }
 }
 
