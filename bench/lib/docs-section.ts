@@ -59,6 +59,10 @@ const NEW_DOCUMENT = `# Benchmarks
 
 Results of \`npm run bench:*\`, measured with peers (Postfix, Haraka) in the same run, with the
 machine and versions of each run.
+
+Each bench rewrites only its own section (between \`bench:NAME:begin\` and \`bench:NAME:end\`
+markers) and leaves the rest of this page as it is. How the benches work and how to add one:
+[\`bench/README.md\`](../bench/README.md).
 `
 
 /** Rewrites section `name` of the markdown file at `path` (created when missing), atomically. */

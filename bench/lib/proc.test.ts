@@ -93,14 +93,14 @@ describe('sampleProcessTree', () => {
     // A shell whose child burns CPU for a moment and exits, then a sleeping child stays.
     const shell = spawn(
       'sh',
-      ['-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done & wait; sleep 30 & wait'],
+      ['-c', 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done & wait; sleep 30 & wait'],
       { stdio: 'ignore' },
     )
     try {
       const pid = shell.pid as number
       const before = sampleProcessTree(pid)
       let after = before
-      for (let i = 0; i < 200 && !after.pids.some((p) => p !== pid && isSleep(p)); i++) {
+      for (let i = 0; i < 600 && !after.pids.some((p) => p !== pid && isSleep(p)); i++) {
         await new Promise((r) => setTimeout(r, 50))
         after = sampleProcessTree(pid)
       }

@@ -120,11 +120,18 @@ export function idleTable(idle: IdleResult[], requested: number, notes: string[]
       }`,
       formatMiB(r.rss),
       formatMiB(r.baselineRss),
-      r.established > 0 ? `${((r.rss - r.baselineRss) / 1024 / r.established).toFixed(1)} KiB` : '',
+      perSession(r),
       formatMiB(r.pss),
     ]),
     note: notes.join(' '),
   }
+}
+
+/** RSS added per open session; a garbage collection meanwhile can make RSS fall instead. */
+function perSession(r: IdleResult): string {
+  if (r.established === 0) return ''
+  const delta = r.rss - r.baselineRss
+  return delta < 0 ? 'RSS fell (GC)' : `${(delta / 1024 / r.established).toFixed(1)} KiB`
 }
 
 export function runsTable(summaries: RowSummary[]): Table {
