@@ -4,3 +4,6 @@ export { migrateToLatest, withAutoId, type SchemaArea, type DialectMigration } f
 export * from './shared/audit-log.js'
 export type { GatewaySchema } from './gateway/schema.js'
 export type { HubSchema } from './hub/schema.js'
+export * from './gateway/tracking.js'
+export * from './gateway/api-accounts.js'
+export type * from './gateway/schema.js'
