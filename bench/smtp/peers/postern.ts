@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '@postern/testkit'
-import { runCommand, startService, tailOfFile, tcpAccepts } from '../../lib/index.js'
+import { runCommand, startService, tailOfFile } from '../../lib/index.js'
 import {
   posternConfig,
   renderConfigFile,
@@ -48,12 +47,16 @@ export interface PosternStartOptions {
 /** Raised when the gateway refuses the bench's configuration: the row is then "not available". */
 export class ConfigRejected extends Error {}
 
+/**
+ * What the gateway prints on stderr once every listener is bound (apps/gateway/src/main.ts):
+ * "postern gateway ready: smtp bench=127.0.0.1:34567, http=127.0.0.1:34568".
+ */
+const READY_LINE = /^postern gateway ready: .*\bsmtp bench=(?:\[[^\]]+\]|[^:,\s]+):(\d+)/m
+
 export async function startPostern(
   context: RelayStartContext,
   options: PosternStartOptions,
 ): Promise<RelayInstance> {
-  const smtpPort = await freePort()
-  const httpPort = await freePort()
   const dataDir = join(context.dir, 'postern-data')
   mkdirSync(dataDir, { recursive: true })
   const configFile = join(context.dir, 'gateway.yaml')
@@ -62,8 +65,9 @@ export async function startPostern(
     renderConfigFile(
       posternConfig(options.variant, {
         dataDir,
-        smtpPort,
-        httpPort,
+        // Port 0: the gateway binds free ports and prints them in its ready line.
+        smtpPort: 0,
+        httpPort: 0,
         sinkPort: context.sinkPort,
         ...(options.scanners ? { scanners: options.scanners } : {}),
       }),
@@ -74,6 +78,7 @@ export async function startPostern(
     Object.entries(process.env).filter(([name]) => !name.startsWith('POSTERN_')),
   )
   const logFile = join(context.dir, 'postern.log')
+  let port: number | undefined
   try {
     const service = await startService({
       name: `postern (${options.variant})`,
@@ -82,10 +87,14 @@ export async function startPostern(
       cwd: REPO_ROOT,
       env,
       logFile,
-      ready: () => tcpAccepts(smtpPort),
+      ready: () => {
+        const match = READY_LINE.exec(readFileSync(logFile, 'utf8'))
+        if (match) port = Number(match[1])
+        return port !== undefined
+      },
       readyTimeoutMs: 60_000,
     })
-    return { port: smtpPort, service, stop: () => service.stop(15_000) }
+    return { port: port as number, service, stop: () => service.stop(15_000) }
   } catch (err) {
     if (/exit code 78\b/.test((err as Error).message))
       throw new ConfigRejected(
