@@ -21,7 +21,7 @@ import { openIdleSessions } from './idle-sessions.js'
 import { measureRun, type RunMeasurement } from './measure.js'
 import { ensureHaraka } from './peers/haraka.js'
 import { postfixAvailability } from './peers/postfix.js'
-import { ConfigRejected, posternAvailability, REPO_ROOT } from './peers/postern.js'
+import { ConfigRejected, posternAvailability, REPO_ROOT, startPostern } from './peers/postern.js'
 import type { Availability, RelayInstance } from './peers/relay.js'
 import type { ScannerEndpoints } from './postern-config.js'
 import {
@@ -343,6 +343,12 @@ async function startScannersFor(
 ): Promise<RunningScanners | undefined> {
   if (!selected.some((row) => row.id === 'postern-scanners')) return undefined
   if (!availability.get('postern-scanners')?.available) return undefined
+  // rspamd takes long to start: first make sure the gateway accepts the row's configuration.
+  const rejected = await configRejection(workRoot)
+  if (rejected) {
+    availability.set('postern-scanners', { available: false, reason: rejected })
+    return undefined
+  }
   log('Starting rspamd and clamd for the scanners row (rspamd takes a while to load its rules)…')
   const started: { stop(): Promise<void> }[] = []
   try {
@@ -365,6 +371,31 @@ async function startScannersFor(
       reason: `rspamd or clamd did not start: ${firstLines((err as Error).message, 4)}`,
     })
     return undefined
+  }
+}
+
+/**
+ * Starts the gateway once with the scanners configuration (endpoints nobody listens on) and
+ * returns why it was refused, or undefined when it starts.
+ */
+async function configRejection(workRoot: string): Promise<string | undefined> {
+  const dir = join(workRoot, 'postern-scanners-probe')
+  mkdirSync(dir)
+  try {
+    const probe = await startPostern(
+      { dir, sinkPort: 9 },
+      {
+        variant: 'scanners',
+        scanners: { rspamdUrl: 'http://127.0.0.1:9', clamd: { host: '127.0.0.1', port: 9 } },
+      },
+    )
+    await probe.stop()
+    return undefined
+  } catch (err) {
+    // Anything but a refused configuration is left for the measured runs to report.
+    return err instanceof ConfigRejected ? firstLines(err.message, 6) : undefined
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 

@@ -169,6 +169,7 @@ export function methodNotes(load: SourceLoad, warmup: number): string[] {
     `Accepted msg/s: messages ÷ time until smtp-source has its last 250 and exits. End-to-end msg/s: messages ÷ time until smtp-sink has received the last one (its counter polled every 20 ms).`,
     `Each relay starts fresh for each run (new queue/spool), gets ${formatInteger(warmup)} warm-up messages that are not counted, then the measured load. Relays take turns within a run (round robin), so a busy moment on the machine spreads over all of them; figures are medians over the runs.`,
     'Relay CPU: user + system time of the relay’s whole process tree (Postfix’s master and every daemon it forks, including exited ones through their parent’s cutime) from /proc, between the start of the measured load and the last delivery, per message. Peak memory: highest PSS of the tree, sampled every 500 ms (shared pages divided among processes).',
+    'Relay CPU ms/msg is the figure least sensitive to a busy machine. Throughput is not: when the machine is overloaded (load average well above its cores), the kernel shares CPU per runnable process, so a relay made of many processes (Postfix) gets a larger share than a single-process one (Haraka, Postern), and their ratio moves with the load.',
     'Postern runs as users run it (`node bin/postern.js gateway --config FILE`, built code) with a configuration file the bench writes per row (bench/smtp/postern-config.ts); durability is the gateway default: fsync before 250.',
   ]
 }

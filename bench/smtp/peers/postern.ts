@@ -98,8 +98,14 @@ export async function startPostern(
   } catch (err) {
     if (/exit code 78\b/.test((err as Error).message))
       throw new ConfigRejected(
-        `the gateway rejected the bench's ${options.variant} configuration (${configFile}, exit code ${EXIT_CONFIG}): ${tailOfFile(logFile, 1200).trim()}`,
+        `the gateway rejected the bench's ${options.variant} configuration (exit code ${EXIT_CONFIG}): ${validationIssues(tailOfFile(logFile, 2000))}`,
       )
     throw err
   }
+}
+
+/** The "  - path: message" lines of CORE_ERR_CONFIG_INVALID, or the raw output without them. */
+export function validationIssues(output: string): string {
+  const issues = [...output.matchAll(/^\s+- (.+)$/gm)].map((m) => (m[1] as string).trim())
+  return issues.length > 0 ? issues.join('; ') : output.trim().replace(/\s+/g, ' ').slice(0, 400)
 }
