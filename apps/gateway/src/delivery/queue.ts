@@ -316,11 +316,6 @@ export class DeliveryQueue {
     this.armTimer()
   }
 
-  /** Time passed for the retry schedule (tests and `ManualClock`). */
-  tick(): void {
-    this.onTimer()
-  }
-
   private defer(item: QueueItem, reason: string): void {
     if (!this.items.has(item.entry.meta.mid)) return
     item.attempts++

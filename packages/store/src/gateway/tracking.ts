@@ -546,10 +546,6 @@ export class TrackingStore {
       .execute()
     return rows
   }
-
-  get engine(): Dialect {
-    return this.dialect
-  }
 }
 
 function toTrackedMessage(
