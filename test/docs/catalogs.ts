@@ -1,7 +1,10 @@
 import { coreErrors, type DocumentedCatalog, type CatalogEntry } from '@postern/core'
 import { storeErrors } from '@postern/store'
 import { httpErrors } from '@postern/http'
-import { gwErrors } from '@postern/gateway'
+import { gwErrors } from '../../apps/gateway/src/errors.js'
+import { ctimErrors } from '@postern/ctim'
+import { relayErrors } from '@postern/relay'
+import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -15,4 +18,10 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Storage (`STORE`)', entries: entries(storeErrors) },
   { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
   { title: 'Gateway (`GW`)', entries: entries(gwErrors) },
+  { title: 'CTIM, inspect and exchange formats (`CTIM`)', entries: entries(ctimErrors) },
+  { title: 'Relay modules (`RELAY`)', entries: entries(relayErrors) },
+  {
+    title: 'Gateway remediation, tracking search and reporting (`GW`)',
+    entries: entries(remediationErrors),
+  },
 ]

@@ -1,13 +1,15 @@
 import { createLogger, describeError, formatHostPort } from '@postern/core'
 import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
+import { contentPipelineExtension } from './pipeline/extension.js'
+import { remediationExtension } from './remediation/extension.js'
 
 /**
  * The extensions every running gateway gets. Other areas (content pipeline, remediation,
  * cloud connector) add theirs here.
  */
 export function defaultExtensions(): GatewayExtension[] {
-  return []
+  return [contentPipelineExtension(), remediationExtension()]
 }
 
 export interface RunOptions {

@@ -14,6 +14,7 @@ import type { ApiAuth } from '../api/auth.js'
 import { checkPassword, isRole, MIN_PASSWORD_LENGTH } from '../api/credentials.js'
 import { loadGatewayConfig, parseDuration, type GatewayConfig } from '../config.js'
 import type { QueueItemView } from '../delivery/queue.js'
+import { addRemediationCommands } from '../remediation/cli.js'
 import { GatewayClient } from './client.js'
 import { PasswordMismatch, readPassword } from './password-input.js'
 
@@ -354,6 +355,7 @@ export function gatewayCommand(): Command {
       ),
   )
   gateway.addCommand(tracking)
+  addRemediationCommands({ gateway, tracking, connection, action, client })
 
   // --- users (directly on the gateway's database) ---------------------------------------------
   const user = new Command('user').description('API users (works whether or not the gateway runs)')

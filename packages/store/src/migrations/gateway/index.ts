@@ -2,6 +2,11 @@ import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
 import { trackingMigration } from './0100_tracking.js'
 import { apiAuthMigration } from './0101_api_auth.js'
+import { contentPipelineMigration } from './0200_content_pipeline.js'
+import { remediationMigration } from './0300_remediation.js'
+import { trackingSearchMigration } from './0301_tracking_search.js'
+import { contentSearchMigration } from './0302_content_search.js'
+import { retroCursorMigration } from './0303_retro_cursor.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -11,4 +16,9 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0001_audit_log': auditLogMigration,
   '0100_tracking': trackingMigration,
   '0101_api_auth': apiAuthMigration,
+  '0200_content_pipeline': contentPipelineMigration,
+  '0300_remediation': remediationMigration,
+  '0301_tracking_search': trackingSearchMigration,
+  '0302_content_search': contentSearchMigration,
+  '0303_retro_cursor': retroCursorMigration,
 }
