@@ -9,6 +9,7 @@ import type { BlocklistService } from './blocklist-service.js'
  */
 export class BlocklistScanner implements Scanner {
   readonly id = 'blocklists'
+  readonly inProcess = true
   readonly timeoutMs = 5_000
   readonly onFailure = 'skip' as const
   readonly failureQuarantine = 'policy'

@@ -68,6 +68,11 @@ export interface ScanContext {
 
 export interface Scanner {
   readonly id: string
+  /**
+   * True for checks that only read the analysis (and in-memory state): they run without a
+   * timer or abort signal of their own, which on every message would cost more than the check.
+   */
+  readonly inProcess?: boolean
   readonly timeoutMs: number
   readonly onFailure: FailurePolicy
   /** Quarantine a failure goes to when `onFailure` is `quarantine`. */

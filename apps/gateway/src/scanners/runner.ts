@@ -31,38 +31,9 @@ async function runOne(
   parentSignal: AbortSignal,
 ): Promise<ScannerOutcome> {
   const started = performance.now()
-  const controller = new AbortController()
-  const onParentAbort = (): void => controller.abort(parentSignal.reason)
-  parentSignal.addEventListener('abort', onParentAbort, { once: true })
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<ScanResult>((resolve) => {
-    timer = setTimeout(() => {
-      const err = gwErrors.SCANNER_TIMEOUT({ scanner: scanner.id, ms: scanner.timeoutMs })
-      controller.abort(err)
-      resolve({
-        status: 'error',
-        verdicts: [],
-        error: { code: err.code, message: err.message },
-      })
-    }, scanner.timeoutMs)
-  })
-  let result: ScanResult
-  try {
-    result = await Promise.race([
-      scanner.scan({ ...context, signal: controller.signal }).catch((err: unknown): ScanResult => ({
-        status: 'error',
-        verdicts: [],
-        error: isAppError(err)
-          ? { code: err.code, message: err.message }
-          : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) },
-      })),
-      timedOut,
-    ])
-  } finally {
-    clearTimeout(timer)
-    parentSignal.removeEventListener('abort', onParentAbort)
-    if (!controller.signal.aborted) controller.abort()
-  }
+  const result = scanner.inProcess
+    ? await scanner.scan({ ...context, signal: parentSignal }).catch(contained)
+    : await withTimeout(scanner, context, parentSignal)
   const failed = result.status === 'error'
   return {
     scanner: scanner.id,
@@ -71,5 +42,44 @@ async function runOne(
     failure: failed ? scanner.onFailure : null,
     failureQuarantine:
       failed && scanner.onFailure === 'quarantine' ? scanner.failureQuarantine : null,
+  }
+}
+
+/** A scanner that talks to something else runs under its timeout, with its own abort signal. */
+async function withTimeout(
+  scanner: Scanner,
+  context: Omit<ScanContext, 'signal'>,
+  parentSignal: AbortSignal,
+): Promise<ScanResult> {
+  const controller = new AbortController()
+  const onParentAbort = (): void => controller.abort(parentSignal.reason)
+  parentSignal.addEventListener('abort', onParentAbort, { once: true })
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<ScanResult>((resolve) => {
+    timer = setTimeout(() => {
+      const err = gwErrors.SCANNER_TIMEOUT({ scanner: scanner.id, ms: scanner.timeoutMs })
+      // The scanner closes its connection when its signal aborts.
+      controller.abort(err)
+      resolve({ status: 'error', verdicts: [], error: { code: err.code, message: err.message } })
+    }, scanner.timeoutMs)
+  })
+  try {
+    return await Promise.race([
+      scanner.scan({ ...context, signal: controller.signal }).catch(contained),
+      timedOut,
+    ])
+  } finally {
+    clearTimeout(timer)
+    parentSignal.removeEventListener('abort', onParentAbort)
+  }
+}
+
+function contained(err: unknown): ScanResult {
+  return {
+    status: 'error',
+    verdicts: [],
+    error: isAppError(err)
+      ? { code: err.code, message: err.message }
+      : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) },
   }
 }

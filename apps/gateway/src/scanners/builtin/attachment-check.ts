@@ -65,6 +65,7 @@ interface NamedFile {
  */
 export class AttachmentCheck implements Scanner {
   readonly id = 'attachments'
+  readonly inProcess = true
   readonly timeoutMs = 5_000
   readonly onFailure = 'skip' as const
   readonly failureQuarantine = 'policy'

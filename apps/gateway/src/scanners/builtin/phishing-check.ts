@@ -15,6 +15,7 @@ import {
  */
 export class PhishingCheck implements Scanner {
   readonly id = 'phishing'
+  readonly inProcess = true
   readonly timeoutMs = 5_000
   readonly onFailure = 'skip' as const
   readonly failureQuarantine = 'policy'

@@ -11,6 +11,7 @@ const ADDRESS_IN_TEXT = /[^\s<>"'@]+@([a-z0-9.-]+\.[a-z]{2,})/i
  */
 export class DisplayNameSpoofCheck implements Scanner {
   readonly id = 'display-name'
+  readonly inProcess = true
   readonly timeoutMs = 5_000
   readonly onFailure = 'skip' as const
   readonly failureQuarantine = 'policy'
@@ -61,6 +62,7 @@ export class DisplayNameSpoofCheck implements Scanner {
  */
 export class NewSenderDomainCheck implements Scanner {
   readonly id = 'new-sender-domain'
+  readonly inProcess = true
   readonly timeoutMs = 5_000
   readonly onFailure = 'skip' as const
   readonly failureQuarantine = 'policy'
