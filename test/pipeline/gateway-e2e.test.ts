@@ -100,6 +100,12 @@ describe.each(BACKENDS)(
       expect(
         await gw.gateway.tracking.store.findByObservable('url', 'https://reports.good.example/q1'),
       ).toContain(mid)
+      const metrics = await gw.api<string>('GET', '/metrics')
+      expect(metrics.body).toMatch(/^postern_pipeline_analysis_seconds_count \d+/m)
+      expect(metrics.body).toMatch(
+        /^postern_pipeline_scanner_seconds_count\{scanner="blocklists",status="pass"\} \d+/m,
+      )
+      expect(metrics.body).toMatch(/^postern_quarantine_held_messages\{quarantine="malformed"\} 0/m)
       const analysis = await gw.api<{
         analysis: { spf: string; verdicts: string[] }
         urls: { url: string }[]

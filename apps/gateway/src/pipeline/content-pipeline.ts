@@ -11,6 +11,7 @@ import { runScanners, type ScannerOutcome } from '../scanners/runner.js'
 import type { AnalysisPool } from './analysis/analysis-pool.js'
 import type { MessageAnalysis } from './analysis/types.js'
 import { PIPELINE_EVENTS, type TimelineEvent } from './events.js'
+import type { PipelineObserver } from './metrics.js'
 import { buildNotification, type MailInjector } from './notifier.js'
 import { analysisRows, observablesOf, type ExtraRows, type ObservableRow } from './records.js'
 
@@ -58,6 +59,7 @@ export interface ContentPipelineOptions {
   authentication: { enabled: boolean; addHeader: boolean; authservId: string }
   notifyFrom: string
   injector?: MailInjector | null
+  observer?: PipelineObserver | null
   clock?: Clock
   logger?: Logger
 }
@@ -81,7 +83,8 @@ export class ContentPipeline {
   async process(message: PipelineMessage, signal: AbortSignal): Promise<PipelineResult> {
     const { mid } = message
     const log = this.logger.child({ mid })
-    const { authentication } = this.options
+    const { authentication, observer } = this.options
+    const analysisStarted = performance.now()
     const { analysis, auth } = await this.options.analysis.analyse({
       raw: message.raw,
       auth: authentication.enabled
@@ -97,13 +100,20 @@ export class ContentPipeline {
       analysis,
       auth,
     }
+    observer?.analysed(
+      (performance.now() - analysisStarted) / 1000,
+      analysis.malformed?.reason ?? null,
+    )
     const scans = await runScanners(this.options.scanners, context, signal)
+    for (const scan of scans)
+      observer?.scanned(scan.scanner, scan.result.status, scan.durationMs / 1000)
     const events: TimelineEvent[] = [analysedEvent(mid, this.clock.now(), analysis)]
     if (auth) events.push(authEvent(mid, this.clock.now(), auth))
     for (const scan of scans) events.push(scanEvent(mid, this.clock.now(), scan))
 
     const deferring = scans.find((s) => s.failure === 'tempfail')
     if (deferring) {
+      observer?.decided([], deferring.scanner)
       events.push({
         at: this.clock.now(),
         event: PIPELINE_EVENTS.SCAN_DEFERRED,
@@ -121,6 +131,7 @@ export class ContentPipeline {
     }
 
     const verdicts = collectVerdicts(analysis, auth, scans)
+    observer?.decided([...verdicts], null)
     const facts: PolicyFacts = {
       analysis,
       auth,

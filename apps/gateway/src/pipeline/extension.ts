@@ -32,6 +32,7 @@ export function contentPipelineExtension(
         acceptedDomains,
         events: gateway.tracking.writer,
         audit: gateway.audit,
+        metricsRegistry: gateway.metrics.registry,
         clock: gateway.clock,
         logger: gateway.logger.child({ component: 'content' }),
         releaseQueue: {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { Kysely } from 'kysely'
+import type { Registry } from 'prom-client'
 import { silentLogger, systemClock, type Clock, type Logger } from '@postern/core'
 import {
   BlocklistStore,
@@ -33,6 +34,7 @@ import type { AnalysisLimits } from './analysis/types.js'
 import type { PipelineConfig } from './config.js'
 import { ContentPipeline } from './content-pipeline.js'
 import type { EventSink } from './events.js'
+import { PipelineMetrics } from './metrics.js'
 import type { MailInjector } from './notifier.js'
 
 export interface ContentPipelineDeps {
@@ -47,6 +49,8 @@ export interface ContentPipelineDeps {
   releaseQueue?: ReleaseQueue | null
   injector?: MailInjector | null
   audit?: AuditLog | null
+  /** The gateway's metrics registry, for the pipeline's own metrics. */
+  metricsRegistry?: Registry | null
   clock?: Clock
   logger?: Logger
 }
@@ -201,6 +205,9 @@ export async function startContentPipeline(
     throw err
   }
   const authservId = config.authentication.authservId ?? deps.hostname
+  const observer = deps.metricsRegistry
+    ? new PipelineMetrics(deps.metricsRegistry, { quarantine, blocklists })
+    : null
   const pipeline = new ContentPipeline({
     hostname: deps.hostname,
     analysis,
@@ -215,6 +222,7 @@ export async function startContentPipeline(
     },
     notifyFrom: config.policies.notifyFrom ?? `postmaster@${deps.hostname}`,
     injector: deps.injector ?? null,
+    observer,
     clock,
     logger: logger.child({ component: 'pipeline' }),
   })
