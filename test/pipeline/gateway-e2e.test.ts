@@ -258,3 +258,107 @@ describe.each(BACKENDS)(
     })
   },
 )
+
+describe.each(BACKENDS)('policy actions end to end over SMTP (%s)', (dialect) => {
+  let gw: PipelineGateway
+
+  beforeAll(async () => {
+    gw = await startPipelineGateway(
+      {
+        workers: 1,
+        authentication: { enabled: false },
+        policies: {
+          incoming: [
+            {
+              name: 'actions',
+              rules: [
+                {
+                  name: 'redirect-invoices',
+                  when: { header: { name: 'Subject', contains: 'invoice' } },
+                  then: { redirect: ['ap@corp.example'], notify: { to: ['soc@corp.example'] } },
+                },
+                {
+                  name: 'drop-noise',
+                  when: { header: { name: 'Subject', contains: 'noise' } },
+                  then: { drop: true },
+                },
+                {
+                  name: 'bounce-forbidden',
+                  when: { header: { name: 'Subject', contains: 'forbidden' } },
+                  then: { bounce: { status: '5.7.1', message: 'Forbidden content' } },
+                },
+                {
+                  name: 'strip-and-tag',
+                  when: { header: { name: 'X-Internal-Secret', exists: true } },
+                  then: { stripHeaders: ['X-Internal-Secret'], tagSubject: '[ÜBERPRÜFT]' },
+                },
+              ],
+            },
+          ],
+        },
+      },
+      { dialect },
+    )
+  })
+  afterAll(async () => {
+    await gw?.stop()
+  })
+
+  const send = (subject: string, extra: string[] = []) =>
+    gw.send(
+      'inbound',
+      { from: 'vendor@supplier.example', to: ['bob@corp.example'] },
+      crlf([
+        `From: vendor@supplier.example`,
+        'To: bob@corp.example',
+        `Subject: ${subject}`,
+        ...extra,
+        '',
+        'body',
+      ]),
+    )
+
+  it('redirects, and notifies without the message itself', async () => {
+    const mid = midOf((await send('Your invoice 42')).response)
+    await waitForStatus(gw, mid, ['delivered', 'completed'])
+    await waitFor(
+      () =>
+        gw.delivered('ap@corp.example').length === 1 &&
+        gw.delivered('soc@corp.example').length === 1,
+      {
+        what: 'the redirected copy and the notification',
+      },
+    )
+    expect(gw.delivered('bob@corp.example')).toEqual([])
+    const [notification] = gw.delivered('soc@corp.example')
+    expect(notification).toContain(`MID:         ${mid}`)
+    expect(notification).toContain('Auto-Submitted: auto-generated')
+    expect(notification).toContain('Return-Path: <>')
+    expect(notification).not.toContain('\nbody')
+  })
+
+  it('drops silently and records it', async () => {
+    const mid = midOf((await send('noise')).response)
+    await waitForStatus(gw, mid, ['dropped'])
+    const events = await gw.gateway.tracking.store.listEvents(mid)
+    expect(events.find((e) => e.event === 'POLICY_ACTION')?.details).toMatchObject({
+      action: 'drop',
+      rule: 'drop-noise',
+    })
+  })
+
+  it('bounces to the sender with a DSN', async () => {
+    const mid = midOf((await send('forbidden words')).response)
+    await waitForStatus(gw, mid, ['bounced'])
+    await waitFor(() => gw.delivered('vendor@supplier.example').length === 1, { what: 'the DSN' })
+    expect(gw.delivered('vendor@supplier.example')[0]).toContain('5.7.1')
+  })
+
+  it('strips a header and tags the subject (encoded) on the delivered copy', async () => {
+    const mid = midOf((await send('status', ['X-Internal-Secret: s3cr3t'])).response)
+    await waitForStatus(gw, mid, ['delivered', 'completed'])
+    const delivered = gw.delivered('bob@corp.example').find((m) => m.includes('=?UTF-8?Q?'))
+    expect(delivered).toMatch(/^Subject: =\?UTF-8\?Q\?=5B=C3=9CBERPR=C3=9CFT=5D\?= status$/m)
+    expect(delivered).not.toContain('X-Internal-Secret')
+  })
+})
