@@ -35,21 +35,24 @@ export class BlocklistMatcher {
   private readonly ipList = new BlockList()
   private readonly ipEntries: { entry: BlocklistEntry; list: BlockList }[] = []
 
-  constructor(entries: readonly BlocklistEntry[]) {
-    for (const entry of entries) {
-      if (entry.kind === 'sender_ip') {
-        addToBlockList(this.ipList, entry.value)
-        const single = new BlockList()
-        addToBlockList(single, entry.value)
-        this.ipEntries.push({ entry, list: single })
-        continue
-      }
-      let map = this.byKind.get(entry.kind)
-      if (!map) this.byKind.set(entry.kind, (map = new Map()))
-      map.set(entry.value, entry)
-      // A URL entry ending in "/" blocks everything under that path.
-      if (entry.kind === 'url' && entry.value.endsWith('/')) this.urlPrefixes.push(entry)
+  constructor(entries: Iterable<BlocklistEntry>) {
+    for (const entry of entries) this.add(entry)
+  }
+
+  /** Adds one entry in place (a new entry made by this process needs no rebuild). */
+  add(entry: BlocklistEntry): void {
+    if (entry.kind === 'sender_ip') {
+      addToBlockList(this.ipList, entry.value)
+      const single = new BlockList()
+      addToBlockList(single, entry.value)
+      this.ipEntries.push({ entry, list: single })
+      return
     }
+    let map = this.byKind.get(entry.kind)
+    if (!map) this.byKind.set(entry.kind, (map = new Map()))
+    map.set(entry.value, entry)
+    // A URL entry ending in "/" blocks everything under that path.
+    if (entry.kind === 'url' && entry.value.endsWith('/')) this.urlPrefixes.push(entry)
   }
 
   get size(): number {

@@ -1,10 +1,14 @@
 import LinkifyIt from 'linkify-it'
 import { isIP } from 'node:net'
-import { refang, registrableDomainOf, tryNormalizeUrl } from '@postern/ctim'
+import { refang, tryNormalizeUrl } from '@postern/ctim'
+import { getDomain } from 'tldts'
 import type { ExtractedUrl, UrlSource } from './types.js'
 
 /** URL schemes worth recording: what a reader can follow to a server. */
 const FOLLOWABLE_SCHEMES = new Set(['http:', 'https:', 'ftp:'])
+
+/** Distinct URLs counted per message beyond those kept; past it the count means "at least". */
+const MAX_COUNTED_URLS = 100_000
 
 /** Longer values are not URLs anyone types; they are data smuggled in an attribute. */
 const MAX_URL_LENGTH = 4096
@@ -46,10 +50,14 @@ export function normaliseUrl(raw: string, base?: string): NormalisedUrl | null {
   return { url: result.value.url, host, domain: registrableDomain(host) }
 }
 
-/** `login.evil.example.co.uk` → `example.co.uk`; IP literals and unknown suffixes stay as they are. */
+/**
+ * `login.evil.example.co.uk` → `example.co.uk` (the public suffix list, private section included
+ * as in `@postern/ctim`); a suffix the list does not know (`.test`, an internal TLD) counts as one
+ * label, the list's default rule, so `login.evil.test` → `evil.test`. IP literals stay as they are.
+ */
 export function registrableDomain(host: string): string {
   if (isIP(host) !== 0) return host
-  return registrableDomainOf(host) ?? host
+  return getDomain(host, { allowPrivateDomains: true }) ?? host
 }
 
 /** Finds URLs in plain text, refanged first. Bare `www.` and known-TLD hosts count as links. */
@@ -70,7 +78,7 @@ export function findUrlsInText(text: string): string[] {
 /** Collects URLs for one message, merging duplicates and keeping at most `max`. */
 export class UrlCollector {
   private readonly byUrl = new Map<string, ExtractedUrl>()
-  /** Every distinct URL seen, including those beyond the cap. */
+  /** Every distinct URL seen, including those beyond the cap (up to MAX_COUNTED_URLS). */
   private seen = new Set<string>()
 
   constructor(private readonly max: number) {}
@@ -84,7 +92,7 @@ export class UrlCollector {
       if (!existing.parts.includes(part)) existing.parts.push(part)
       return
     }
-    this.seen.add(normalised.url)
+    if (this.seen.size < MAX_COUNTED_URLS) this.seen.add(normalised.url)
     if (this.byUrl.size >= this.max) return
     this.byUrl.set(normalised.url, { ...normalised, sources: [source], parts: [part] })
   }
