@@ -16,3 +16,4 @@ export {
   type TunnelClientStatus,
 } from './client.js'
 export { TunnelServer, type TunnelServerOptions, type TunnelAuthResult } from './server.js'
+export * from './methods.js'

@@ -64,6 +64,15 @@ export class SigningKeysRepo {
       .execute()
   }
 
+  /** Removes a key from the JWKS now: tokens it signed stop verifying (key compromise). */
+  async expireNow(kid: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('signing_keys')
+      .set({ expires_at: now })
+      .where('kid', '=', kid)
+      .execute()
+  }
+
   async deleteExpired(now: number): Promise<number> {
     const result = await this.db
       .deleteFrom('signing_keys')
