@@ -1,6 +1,9 @@
 import { coreErrors, type DocumentedCatalog, type CatalogEntry } from '@postern/core'
 import { storeErrors } from '@postern/store'
 import { httpErrors } from '@postern/http'
+import { hubErrors } from '@postern/hub'
+import { tunnelErrors } from '@postern/tunnel'
+import { cloudErrors } from '@postern/gateway/cloud'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -13,4 +16,7 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Core (`CORE`)', entries: entries(coreErrors) },
   { title: 'Storage (`STORE`)', entries: entries(storeErrors) },
   { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
+  { title: 'Hub (`HUB`)', entries: entries(hubErrors) },
+  { title: 'Gateway↔hub tunnel (`TUNNEL`)', entries: entries(tunnelErrors) },
+  { title: 'Gateway cloud services (`GW_CLOUD`)', entries: entries(cloudErrors) },
 ]

@@ -3,4 +3,12 @@ export { storeErrors } from './store-errors.js'
 export { migrateToLatest, withAutoId, type SchemaArea, type DialectMigration } from './migrate.js'
 export * from './shared/audit-log.js'
 export type { GatewaySchema } from './gateway/schema.js'
+export type * from './gateway/cloud-schema.js'
+export {
+  CloudRepo,
+  type CloudRegistration,
+  type CloudStatusRow,
+  type SettingLevel,
+  type SettingRow,
+} from './gateway/cloud-repo.js'
 export * from './hub/index.js'

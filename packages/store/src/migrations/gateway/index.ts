@@ -1,5 +1,6 @@
 import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
+import { gatewayCloudMigration } from './0400-cloud.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -7,4 +8,5 @@ import { auditLogMigration } from '../shared/audit-log.js'
  */
 export const gatewayMigrations: Record<string, DialectMigration> = {
   '0001_audit_log': auditLogMigration,
+  '0400_cloud': gatewayCloudMigration,
 }
