@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Drives an interactive command through a pseudo-terminal (the way an operator types into it).
+
+Usage: pty-driver.py STEPS_JSON -- command args...
+STEPS_JSON is a list of [expected_text, line_to_send]: wait until the output contains the text
+(after the previous match), then type the line and Enter. The transcript goes to stdout and the
+exit status is the command's.
+"""
+import json
+import os
+import pty
+import select
+import sys
+import time
+
+TIMEOUT = 30.0
+
+
+def main() -> int:
+    steps = json.loads(sys.argv[1])
+    command = sys.argv[sys.argv.index('--') + 1:]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(command[0], command)
+    transcript = b''
+    position = 0
+
+    def read_some(deadline: float) -> bool:
+        nonlocal transcript
+        ready, _, _ = select.select([fd], [], [], max(0.0, min(0.2, deadline - time.time())))
+        if not ready:
+            return True
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        transcript += chunk
+        return True
+
+    for expected, answer in steps:
+        deadline = time.time() + TIMEOUT
+        needle = expected.encode()
+        while transcript.find(needle, position) < 0:
+            if time.time() > deadline or not read_some(deadline):
+                sys.stdout.write(transcript.decode(errors='replace'))
+                sys.stdout.write(f'\n[pty-driver] did not see {expected!r}\n')
+                return 99
+        position = transcript.find(needle, position) + len(needle)
+        os.write(fd, answer.encode() + b'\r')
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline and read_some(deadline):
+        pass
+    _, status = os.waitpid(pid, 0)
+    sys.stdout.write(transcript.decode(errors='replace'))
+    return os.waitstatus_to_exitcode(status)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
