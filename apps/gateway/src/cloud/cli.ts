@@ -268,7 +268,9 @@ async function runChoice(
       const regions = Object.entries(ctx.cloud.servers())
       regions.forEach(([region, url], i) => say(`${i + 1}. ${region} ${url ?? '(not configured)'}`))
       const pick = (
-        await rl.question(`Choose the server [${status.settings.server ?? ''}]> `)
+        await rl.question(
+          `Choose the server by number or region (current: ${status.settings.server ?? 'none'}): `,
+        )
       ).trim()
       const chosen = /^\d+$/.test(pick) ? regions[Number(pick) - 1]?.[0] : pick
       if (!chosen) return
