@@ -15,7 +15,9 @@ const SUPPORTED_NODE = '20.19.0'
 
 describe('dependency engines', () => {
   it('every locked package accepts Node.js 20', () => {
-    const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8')) as {
+    const lock = JSON.parse(
+      readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8'),
+    ) as {
       packages: Record<string, LockPackage>
     }
     const refused: string[] = []

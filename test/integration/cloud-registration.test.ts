@@ -20,6 +20,10 @@ const POSTERN = join(ROOT, 'bin/postern.js')
 const AGENT = join(ROOT, 'test/integration/cloud-agent.mjs')
 const PTY = join(ROOT, 'test/integration/pty-driver.py')
 
+// Replies of the hub API and `--json` CLI output, read loosely by the assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any
+
 interface CliResult {
   code: number
   stdout: string
@@ -82,7 +86,7 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
     await hub.waitForLine(/HUB_LISTENING/, 60_000)
   }
 
-  async function api(method: string, path: string): Promise<{ status: number; body: any }> {
+  async function api(method: string, path: string): Promise<{ status: number; body: Json }> {
     const res = await fetch(`${hubUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${accessToken}` },
@@ -91,11 +95,11 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
     return { status: res.status, body: text ? JSON.parse(text) : null }
   }
 
-  async function devices(): Promise<any[]> {
+  async function devices(): Promise<Json[]> {
     return (await api('GET', '/api/v1/devices')).body.items
   }
 
-  async function status(n: number): Promise<any> {
+  async function status(n: number): Promise<Json> {
     return JSON.parse(await ok(['gateway', 'cloudserviceconfig', 'status', '--json', '-c', gw(n)]))
   }
 

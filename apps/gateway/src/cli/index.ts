@@ -1,7 +1,13 @@
 import { Command } from '@postern/cli-kit'
-import { cloudServiceConfigCommand, clusterCommand, loadCloudHost, openCloudContext } from '../cloud/index.js'
+import {
+  cloudServiceConfigCommand,
+  clusterCommand,
+  loadCloudHost,
+  openCloudContext,
+} from '../cloud/index.js'
 
-const openCloud = async (configFile: string | undefined) => openCloudContext({ host: loadCloudHost(configFile) })
+const openCloud = async (configFile: string | undefined) =>
+  openCloudContext({ host: loadCloudHost(configFile) })
 
 /** `postern gateway …`: runs the gateway and operates a running one. */
 export function gatewayCommand(): Command {

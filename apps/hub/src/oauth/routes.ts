@@ -24,20 +24,16 @@ export async function registerOAuthRoutes(app: HttpApp, services: HubServices): 
       }
       const status = (error as { statusCode?: number }).statusCode
       if (status !== undefined && status >= 400 && status < 500) {
-        return reply
-          .code(400)
-          .send({
-            error: 'invalid_request',
-            error_description: 'The request body must be application/x-www-form-urlencoded',
-          })
+        return reply.code(400).send({
+          error: 'invalid_request',
+          error_description: 'The request body must be application/x-www-form-urlencoded',
+        })
       }
       request.log.error({ event: 'OAUTH_TOKEN_FAILED', err: error }, 'token endpoint failed')
-      return reply
-        .code(500)
-        .send({
-          error: 'server_error',
-          error_description: `Unexpected error (trace id ${request.id})`,
-        })
+      return reply.code(500).send({
+        error: 'server_error',
+        error_description: `Unexpected error (trace id ${request.id})`,
+      })
     })
 
     scope.post(
