@@ -174,7 +174,7 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
       },
       body: 'grant_type=client_credentials',
     })
-    accessToken = (await tokenRes.json()).access_token
+    accessToken = ((await tokenRes.json()) as { access_token: string }).access_token
     for (const n of [1, 2]) {
       const agent = startProcess(process.execPath, [AGENT, gw(n)], { cwd: ROOT })
       processes.push(agent)
