@@ -3,6 +3,10 @@ export { storeErrors } from './store-errors.js'
 export { migrateToLatest, withAutoId, type SchemaArea, type DialectMigration } from './migrate.js'
 export * from './shared/audit-log.js'
 export type { GatewaySchema } from './gateway/schema.js'
+export type { HubSchema } from './hub/schema.js'
+export * from './gateway/tracking.js'
+export * from './gateway/api-accounts.js'
+export type * from './gateway/schema.js'
 export type * from './gateway/cloud-schema.js'
 export {
   CloudRepo,

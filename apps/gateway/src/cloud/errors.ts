@@ -61,7 +61,7 @@ export const cloudErrors = defineErrors('GW_CLOUD', {
   },
   HUB_REFUSED: {
     message: 'The hub refused the request: {message} ({code})',
-    hint: '{hint}',
+    hint: "Follow the hub's advice: {hint}",
     status: 409,
   },
   DEREGISTER_UNCONFIRMED: {

@@ -1,5 +1,7 @@
 import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
+import { trackingMigration } from './0100_tracking.js'
+import { apiAuthMigration } from './0101_api_auth.js'
 import { gatewayCloudMigration } from './0400-cloud.js'
 
 /**
@@ -8,5 +10,7 @@ import { gatewayCloudMigration } from './0400-cloud.js'
  */
 export const gatewayMigrations: Record<string, DialectMigration> = {
   '0001_audit_log': auditLogMigration,
+  '0100_tracking': trackingMigration,
+  '0101_api_auth': apiAuthMigration,
   '0400_cloud': gatewayCloudMigration,
 }
