@@ -10,10 +10,12 @@ import json
 import os
 import pty
 import select
+import signal
 import sys
 import time
 
-TIMEOUT = 30.0
+# Generous: on a loaded machine the command may take a while to start and to answer.
+TIMEOUT = 120.0
 
 
 def main() -> int:
@@ -52,7 +54,14 @@ def main() -> int:
     deadline = time.time() + TIMEOUT
     while time.time() < deadline and read_some(deadline):
         pass
-    _, status = os.waitpid(pid, 0)
+    # Bounded: a command still running after its last answer is a failure, never a hang.
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        sys.stdout.write(transcript.decode(errors='replace'))
+        sys.stdout.write('\n[pty-driver] the command did not exit after the last step\n')
+        return 98
     sys.stdout.write(transcript.decode(errors='replace'))
     return os.waitstatus_to_exitcode(status)
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { parseHostPort } from '@postern/core'
+import { cloudConfigSchema } from './cloud/config.js'
 
 /**
  * The gateway's configuration: one zod schema, validated once at start (`loadConfig`), frozen
@@ -752,6 +753,13 @@ export const gatewayConfigSchema = z
     rdns: rdnsSchema.prefault({}).describe('Reverse DNS lookups for HAT rules and tracking.'),
     api: apiSchema.prefault({}).describe('HTTP API accounts and access.'),
     log: logSchema.prefault({}).describe('Logging.'),
+    cloud: cloudConfigSchema
+      .prefault({})
+      .describe(
+        'Cloud services: hub servers per region and the connector to the hub (registration, ' +
+          'tunnel, usage telemetry). Registration and on/off live in the database, set with ' +
+          '`postern gateway cloudserviceconfig`.',
+      ),
   })
   .strict()
   .superRefine((config, ctx) => {

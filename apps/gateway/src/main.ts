@@ -1,5 +1,6 @@
 import { createLogger, describeError, formatHostPort, loadConfig } from '@postern/core'
 import { gatewayConfigSchema, type GatewayConfig } from './config.js'
+import { cloudExtension } from './cloud/extension.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 
 /**
@@ -7,7 +8,7 @@ import { Gateway, type GatewayExtension } from './gateway.js'
  * cloud connector) add theirs here.
  */
 export function defaultExtensions(): GatewayExtension[] {
-  return []
+  return [cloudExtension()]
 }
 
 export interface RunOptions {

@@ -17,12 +17,7 @@ import {
   type GatewaySchema,
 } from '@postern/store'
 import { ApiAuth, checkPassword, isRole, MIN_PASSWORD_LENGTH } from '../api/auth.js'
-import {
-  cloudServiceConfigCommand,
-  clusterCommand,
-  loadCloudHost,
-  openCloudContext,
-} from '../cloud/index.js'
+import { cloudServiceConfigCommand, clusterCommand, openGatewayCloud } from '../cloud/index.js'
 import { parseDuration, type GatewayConfig } from '../config.js'
 import type { QueueItemView } from '../delivery/queue.js'
 import { loadGatewayConfig, runGateway } from '../main.js'
@@ -551,8 +546,7 @@ export function gatewayCommand(): Command {
       ),
   )
   // --- cloud services (directly on the gateway's database) -------------------------------------
-  const openCloud = async (file: string | undefined) =>
-    openCloudContext({ host: loadCloudHost(configFile({ config: file })) })
+  const openCloud = (file: string | undefined) => openGatewayCloud(configFile({ config: file }))
   gateway.addCommand(cloudServiceConfigCommand(openCloud))
   gateway.addCommand(clusterCommand(openCloud))
   return gateway

@@ -209,9 +209,28 @@ export function cloudServiceConfigCommand(open: OpenCloud): Command {
   return command
 }
 
+/** Asks a question and resolves with the next line typed, or null at end of input. */
+type Ask = (query: string) => Promise<string | null>
+
+/**
+ * Prompts that keep what the operator typed ahead. `rl.question` drops a line that arrives
+ * while no question is pending (say, typed while the menu still reads the status from a remote
+ * database); the interface's line iterator queues it until the next prompt instead.
+ */
+function prompter(rl: Interface): Ask {
+  const lines = rl[Symbol.asyncIterator]()
+  return async (query) => {
+    rl.setPrompt(query)
+    rl.prompt()
+    const next = await lines.next()
+    return next.done ? null : (next.value as string)
+  }
+}
+
 /** The seed's interactive `cloudserviceconfig`: status, a menu of operations, prompts. */
 async function interactiveMenu(ctx: CloudContext): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true })
+  const ask = prompter(rl)
   const say = (text: string): void => void process.stdout.write(`${text}\n`)
   try {
     for (;;) {
@@ -233,14 +252,16 @@ async function interactiveMenu(ctx: CloudContext): Promise<void> {
         ['STATUS', 'Show the status again.'],
       ]
       for (const [name, text] of choices) say(`- ${name} - ${text}`)
-      const answer = (await rl.question('[]> ')).trim().toUpperCase()
+      const line = await ask('[]> ')
+      if (line === null) return
+      const answer = line.trim().toUpperCase()
       if (answer === '' || answer === 'QUIT' || answer === 'EXIT') return
       if (!choices.some(([name]) => name === answer)) {
         say(`Unknown operation "${printable(answer)}".`)
         continue
       }
       try {
-        await runChoice(answer, ctx, rl, status, say)
+        await runChoice(answer, ctx, ask, status, say)
       } catch (err) {
         reportError(err, { json: false })
       }
@@ -253,7 +274,7 @@ async function interactiveMenu(ctx: CloudContext): Promise<void> {
 async function runChoice(
   choice: string,
   ctx: CloudContext,
-  rl: Interface,
+  ask: Ask,
   status: CloudStatus,
   say: (t: string) => void,
 ): Promise<void> {
@@ -268,9 +289,9 @@ async function runChoice(
       const regions = Object.entries(ctx.cloud.servers())
       regions.forEach(([region, url], i) => say(`${i + 1}. ${region} ${url ?? '(not configured)'}`))
       const pick = (
-        await rl.question(
+        (await ask(
           `Choose the server by number or region (current: ${status.settings.server ?? 'none'}): `,
-        )
+        )) ?? ''
       ).trim()
       const chosen = /^\d+$/.test(pick) ? regions[Number(pick) - 1]?.[0] : pick
       if (!chosen) return
@@ -279,7 +300,7 @@ async function runChoice(
       return
     }
     case 'REGISTER': {
-      const token = (await rl.question('Enter the registration token: ')).trim()
+      const token = ((await ask('Enter the registration token: ')) ?? '').trim()
       if (!token) return
       say('Registering…')
       await ctx.cloud.register(token, actor)
@@ -287,7 +308,7 @@ async function runChoice(
       return
     }
     case 'DEREGISTER': {
-      const sure = (await rl.question('Deregister this gateway from the hub? [N]> '))
+      const sure = ((await ask('Deregister this gateway from the hub? [N]> ')) ?? '')
         .trim()
         .toLowerCase()
       if (sure !== 'y' && sure !== 'yes') return
@@ -300,7 +321,7 @@ async function runChoice(
       say(`Threat Response ${status.settings.threatResponse ? 'disabled' : 'enabled'}.`)
       return
     case 'CSN': {
-      const action = (await rl.question('enable, disable or show? []> ')).trim().toLowerCase()
+      const action = ((await ask('enable, disable or show? []> ')) ?? '').trim().toLowerCase()
       if (action === 'show') say(JSON.stringify(await ctx.cloud.telemetryPreview(), null, 2))
       else if (action === 'enable' || action === 'disable')
         await ctx.cloud.setCsn(action === 'enable', actor)

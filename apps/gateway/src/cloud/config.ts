@@ -9,8 +9,8 @@ const regionName = z
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a region name is lower-case letters, digits and "-"')
 
 /**
- * The `cloud:` section of the gateway configuration (the cloud-services connector). Mount it in
- * the gateway's root schema as `cloud: cloudConfigSchema`.
+ * The `cloud:` section of the gateway configuration (the cloud-services connector), mounted in
+ * the gateway's root schema.
  */
 export const cloudConfigSchema = z
   .object({
@@ -74,6 +74,12 @@ export const cloudConfigSchema = z
       .max(3_600)
       .default(60)
       .describe('Longest wait between reconnect attempts.'),
+    secretKeyFile: z
+      .string()
+      .optional()
+      .describe(
+        'Key file (32 random bytes, created on first use) sealing the device credential at rest (default: dataDir/secret.key).',
+      ),
     telemetryIntervalHours: z
       .number()
       .positive()

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import type { Kysely } from 'kysely'
 import type { Logger } from '@postern/core'
-import type { AuditLogTable, CloudRepo, CloudRegistration } from '@postern/store'
+import type { AuditLog, AuditLogTable, CloudRepo, CloudRegistration } from '@postern/store'
 import {
   TUNNEL_METHODS,
   TunnelClient,
@@ -22,6 +22,7 @@ export interface ConnectorDeps {
   db: Kysely<any>
   config: CloudConfig
   modules: ModuleRegistry
+  audit: AuditLog
   logger: Logger
 }
 
@@ -124,7 +125,10 @@ export class CloudConnector {
           },
         },
       },
-      onStatus: () => void this.writeStatus().catch(() => undefined),
+      onStatus: (status) => {
+        void this.writeStatus().catch(() => undefined)
+        if (status.state === 'refused') void this.auditRefusal(registration, status.lastError)
+      },
       onConnected: () => void this.hello(),
     })
     this.client = client
@@ -137,6 +141,25 @@ export class CloudConnector {
       },
       'connecting to the hub',
     )
+  }
+
+  /** The hub refused the device credential (revoked or deregistered there): audited once. */
+  private async auditRefusal(
+    registration: CloudRegistration,
+    error: { message: string } | null,
+  ): Promise<void> {
+    try {
+      await this.deps.audit.record({
+        actor: { type: 'system', id: 'cloud-connector' },
+        source: 'system',
+        action: 'cloud.credential.refused',
+        target: { type: 'device', id: registration.deviceId },
+        outcome: 'denied',
+        details: { hubUrl: registration.hubUrl, reason: error?.message ?? 'refused' },
+      })
+    } catch (err) {
+      this.logger.error({ event: 'CLOUD_AUDIT_FAILED', err }, 'could not audit the refusal')
+    }
   }
 
   private async hello(): Promise<void> {

@@ -95,6 +95,7 @@ export async function openCloudContext(options: {
           db: database.db,
           config: options.host.cloud,
           modules,
+          audit,
           logger,
         })
         return connector

@@ -17,7 +17,9 @@ export {
   type CloudContext,
   type CloudHost,
 } from './context.js'
-export { loadCloudHost } from './load-host.js'
+export { loadCloudHost, cloudHostOf, openGatewayCloud } from './load-host.js'
+export { cloudExtension, type CloudExtensionOptions } from './extension.js'
+export { gatewayFeatures } from './features.js'
 export { loadMachineIdentity, type MachineIdentity } from './machine.js'
 export {
   buildTelemetryPayload,

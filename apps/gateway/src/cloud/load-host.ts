@@ -1,28 +1,32 @@
 import { loadConfig } from '@postern/core'
-import { z } from 'zod'
-import { cloudConfigSchema } from './config.js'
-import type { CloudHost } from './context.js'
+import { gatewayConfigSchema, type GatewayConfig } from '../config.js'
+import { openCloudContext, type CloudContext, type CloudHost } from './context.js'
+import { gatewayFeatures } from './features.js'
 
-/**
- * Reads what the cloud commands need from the gateway's configuration file: dataDir, database,
- * secretKeyFile and the `cloud:` section. The rest of the file belongs to the gateway's own
- * schema, which validates it when the gateway starts; here it is passed over.
- */
-const cloudHostSchema = z
-  .object({
-    dataDir: z.string().default('/var/lib/postern/gateway'),
-    database: z.string().default('sqlite'),
-    secretKeyFile: z.string().optional(),
-    cloud: cloudConfigSchema.prefault({}),
-  })
-  .loose()
-
-export function loadCloudHost(file: string | undefined): CloudHost {
-  const config = loadConfig({ schema: cloudHostSchema, file, env: process.env })
+/** What cloud services need of the gateway's configuration. */
+export function cloudHostOf(config: GatewayConfig): CloudHost {
   return {
     dataDir: config.dataDir,
     database: config.database,
-    secretKeyFile: config.secretKeyFile,
+    secretKeyFile: config.cloud.secretKeyFile,
     cloud: config.cloud,
   }
+}
+
+/**
+ * Reads the gateway's configuration file for the cloud commands, validated by the same schema
+ * the running gateway uses, so the CLI and the process always agree on the database, the data
+ * directory and the `cloud:` section.
+ */
+export function loadCloudHost(file: string | undefined): CloudHost {
+  return cloudHostOf(loadConfig({ schema: gatewayConfigSchema, file, env: process.env }))
+}
+
+/**
+ * Opens the cloud context for `postern gateway cloudserviceconfig` and `cluster`: the same
+ * database, settings and feature list (so `csn show` prints what the running gateway sends).
+ */
+export async function openGatewayCloud(file: string | undefined): Promise<CloudContext> {
+  const config = loadConfig({ schema: gatewayConfigSchema, file, env: process.env })
+  return openCloudContext({ host: cloudHostOf(config), features: () => gatewayFeatures(config) })
 }
