@@ -274,22 +274,13 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
         ['registration token:', token2],
         ['Registered.', ''],
       ]
-      const { stdout } = await run(
-        python,
-        [
-          PTY,
-          JSON.stringify(steps),
-          '--',
-          process.execPath,
-          POSTERN,
-          'gateway',
-          'cloudserviceconfig',
-          '-c',
-          gw(2),
-        ],
-        {
-          cwd: ROOT,
-          timeout: STEP_MS,
+      const args = [PTY, JSON.stringify(steps), '--', process.execPath, POSTERN]
+      args.push('gateway', 'cloudserviceconfig', '-c', gw(2))
+      const { stdout } = await run(python, args, { cwd: ROOT, timeout: STEP_MS }).catch(
+        (err: { code?: number; stdout?: string; stderr?: string }) => {
+          throw new Error(
+            `the interactive session failed (exit ${err.code}); its terminal:\n${err.stdout}${err.stderr}`,
+          )
         },
       )
       expect(stdout).toContain('Choose the operation you want to perform:')

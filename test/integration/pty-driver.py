@@ -54,8 +54,13 @@ def main() -> int:
     deadline = time.time() + TIMEOUT
     while time.time() < deadline and read_some(deadline):
         pass
-    # Bounded: a command still running after its last answer is a failure, never a hang.
+    # Bounded: a command still running after its last answer is a failure, never a hang. The
+    # terminal closes a moment before the process is gone, so wait for it (up to TIMEOUT).
+    deadline = time.time() + TIMEOUT
     done, status = os.waitpid(pid, os.WNOHANG)
+    while done == 0 and time.time() < deadline:
+        time.sleep(0.1)
+        done, status = os.waitpid(pid, os.WNOHANG)
     if done == 0:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
