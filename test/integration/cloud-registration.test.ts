@@ -475,6 +475,7 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
           'cloud.register:success',
           'cloud.settings.update:success',
           'cloud.deregister:success',
+          'cloud.server.change:denied',
           'cluster.join:denied',
         ]),
       )
