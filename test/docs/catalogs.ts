@@ -6,6 +6,9 @@ import { ctimErrors } from '@postern/ctim'
 import { relayErrors } from '@postern/relay'
 import { demoErrors } from '@postern/demo'
 import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
+import { hubErrors } from '@postern/hub'
+import { tunnelErrors } from '@postern/tunnel'
+import { cloudErrors } from '@postern/gateway/cloud'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -26,4 +29,7 @@ export const documentedCatalogs: DocumentedCatalog[] = [
     entries: entries(remediationErrors),
   },
   { title: 'Demo (`DEMO`)', entries: entries(demoErrors) },
+  { title: 'Hub (`HUB`)', entries: entries(hubErrors) },
+  { title: 'Gateway↔hub tunnel (`TUNNEL`)', entries: entries(tunnelErrors) },
+  { title: 'Gateway cloud services (`GW_CLOUD`)', entries: entries(cloudErrors) },
 ]

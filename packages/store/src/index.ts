@@ -18,3 +18,12 @@ export * from './gateway/remediation-runs.js'
 export * from './gateway/tracking-search.js'
 export * from './gateway/tracking-reports.js'
 export * from './gateway/retro-cursor.js'
+export type * from './gateway/cloud-schema.js'
+export {
+  CloudRepo,
+  type CloudRegistration,
+  type CloudStatusRow,
+  type SettingLevel,
+  type SettingRow,
+} from './gateway/cloud-repo.js'
+export * from './hub/index.js'
