@@ -40,7 +40,7 @@ describe.each(BACKENDS)('store on %s', (dialect) => {
   })
 
   it('migrates once and is idempotent', async () => {
-    expect(await migrateToLatest(database, 'hub')).toEqual(['0001_audit_log'])
+    expect(await migrateToLatest(database, 'hub')).toContain('0001_audit_log')
     expect(await migrateToLatest(database, 'hub')).toEqual([])
   })
 

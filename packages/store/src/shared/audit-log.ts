@@ -1,5 +1,7 @@
 import type { Generated, Kysely } from 'kysely'
 import { systemClock, type Clock } from '@postern/core'
+import type { GatewaySchema } from '../gateway/schema.js'
+import type { HubSchema } from '../hub/schema.js'
 
 export interface AuditLogTable {
   id: Generated<number>
@@ -52,10 +54,15 @@ export interface AuditQuery {
 
 /** Append-only record of who did what, when, from where, and how it ended. */
 export class AuditLog {
+  private readonly db: Kysely<{ audit_log: AuditLogTable }>
+
+  /** Takes either app's database; Kysely's schema types are invariant, hence the union. */
   constructor(
-    private readonly db: Kysely<{ audit_log: AuditLogTable }>,
+    db: Kysely<{ audit_log: AuditLogTable }> | Kysely<HubSchema> | Kysely<GatewaySchema>,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.db = db as Kysely<{ audit_log: AuditLogTable }>
+  }
 
   async record(entry: AuditEntryInput): Promise<number> {
     const row = await this.db
