@@ -1,6 +1,7 @@
 import { coreErrors, type DocumentedCatalog, type CatalogEntry } from '@postern/core'
 import { storeErrors } from '@postern/store'
 import { httpErrors } from '@postern/http'
+import { privateIntelErrors } from '../../apps/hub/src/casebooks/private-intel-errors.js'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -13,4 +14,5 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Core (`CORE`)', entries: entries(coreErrors) },
   { title: 'Storage (`STORE`)', entries: entries(storeErrors) },
   { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
+  { title: 'Hub private intelligence (`HUB_PI`)', entries: entries(privateIntelErrors) },
 ]
