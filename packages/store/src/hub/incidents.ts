@@ -91,8 +91,16 @@ export class IncidentStore {
       : undefined
   }
 
-  /** Starts (or restarts, after its window lapsed) the campaign for a key. */
-  async startCampaign(campaign: Omit<IncidentCampaign, 'events' | 'lastSeen'>): Promise<void> {
+  /**
+   * Makes `campaign.incidentId` the incident of its key unless another campaign for the key is
+   * still open (its last event at or after `since`). Atomic on both engines (one
+   * INSERT … ON CONFLICT DO UPDATE … WHERE), so two hub nodes handling the same burst agree on
+   * one incident. Returns true when the claim won.
+   */
+  async claimCampaign(
+    campaign: Omit<IncidentCampaign, 'events' | 'lastSeen'>,
+    since: number,
+  ): Promise<boolean> {
     const values = {
       org_id: campaign.orgId,
       detection: campaign.detection,
@@ -103,18 +111,23 @@ export class IncidentStore {
       last_seen: campaign.firstSeen,
       events: 1,
     }
-    await this.db
+    const row = await this.db
       .insertInto('incident_campaigns')
       .values(values)
       .onConflict((oc) =>
-        oc.columns(['org_id', 'detection', 'key_type', 'key_value']).doUpdateSet({
-          incident_id: values.incident_id,
-          first_seen: values.first_seen,
-          last_seen: values.last_seen,
-          events: 1,
-        }),
+        oc
+          .columns(['org_id', 'detection', 'key_type', 'key_value'])
+          .doUpdateSet({
+            incident_id: values.incident_id,
+            first_seen: values.first_seen,
+            last_seen: values.last_seen,
+            events: 1,
+          })
+          .where('incident_campaigns.last_seen', '<', since),
       )
-      .execute()
+      .returning('incident_id')
+      .executeTakeFirst()
+    return row?.incident_id === campaign.incidentId
   }
 
   async touchCampaign(

@@ -67,14 +67,20 @@ describe.each(BACKENDS)('incident, active case and watch stores on %s', (dialect
     const incidents = new IncidentStore(database.db)
     const key = { type: 'url', value: 'https://evil.example/login' }
     expect(await incidents.openCampaign('org-a', 'malicious_url', key, T0)).toBeUndefined()
-    await incidents.startCampaign({
-      orgId: 'org-a',
-      detection: 'malicious_url',
-      keyType: key.type,
-      keyValue: key.value,
-      incidentId: 'incident-1',
-      firstSeen: T0,
-    })
+    const claim = (incidentId: string, at: number) =>
+      incidents.claimCampaign(
+        {
+          orgId: 'org-a',
+          detection: 'malicious_url',
+          keyType: key.type,
+          keyValue: key.value,
+          incidentId,
+          firstSeen: at,
+        },
+        at - 5 * 60_000,
+      )
+    expect(await claim('incident-1', T0)).toBe(true)
+    expect(await claim('incident-2', T0 + 1000)).toBe(false)
     await incidents.touchCampaign('org-a', 'malicious_url', key, T0 + 60_000)
     expect(await incidents.openCampaign('org-a', 'malicious_url', key, T0)).toMatchObject({
       incidentId: 'incident-1',
@@ -83,14 +89,7 @@ describe.each(BACKENDS)('incident, active case and watch stores on %s', (dialect
     })
     expect(await incidents.openCampaign('org-a', 'malicious_url', key, T0 + 60_001)).toBe(undefined)
     expect(await incidents.openCampaign('org-b', 'malicious_url', key, T0)).toBeUndefined()
-    await incidents.startCampaign({
-      orgId: 'org-a',
-      detection: 'malicious_url',
-      keyType: key.type,
-      keyValue: key.value,
-      incidentId: 'incident-2',
-      firstSeen: T0 + 10 * 60_000,
-    })
+    expect(await claim('incident-2', T0 + 10 * 60_000)).toBe(true)
     expect(await incidents.openCampaign('org-a', 'malicious_url', key, T0)).toMatchObject({
       incidentId: 'incident-2',
       events: 1,
