@@ -122,14 +122,14 @@ describe.each(BACKENDS)('a CTIA search request against the store on %s', (dialec
     expect(seen).toEqual(expected)
   })
 
-  it('combines the query with date_from/date_to on created', async () => {
+  it('combines the query with from/to on created', async () => {
     const result = await store.search(
       'org-a',
       'casebook',
       toCtiaSearch({
         query: 'observables.value:host1.example',
-        date_from: '2026-01-01T00:00:05Z',
-        date_to: '2026-01-01T00:00:14Z',
+        from: '2026-01-01T00:00:05Z',
+        to: '2026-01-01T00:00:14Z',
       }),
     )
     expect(result.hits.map((h) => h.id)).toEqual(['casebook-07', 'casebook-10', 'casebook-13'])

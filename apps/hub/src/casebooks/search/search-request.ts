@@ -31,8 +31,8 @@ export const searchQuerySchema = z
       .optional()
       .describe('Field, or comma-separated fields with optional ":asc"/":desc"'),
     sort_order: z.enum(['asc', 'desc']).optional().describe('Order of fields without their own'),
-    date_from: z.string().max(64).optional().describe('Only entities created at or after'),
-    date_to: z.string().max(64).optional().describe('Only entities created before'),
+    from: z.string().max(64).optional().describe('Only entities created at or after (ISO 8601)'),
+    to: z.string().max(64).optional().describe('Only entities created before (ISO 8601)'),
     wait_for: z.enum(['true', 'false']).optional().describe('Accepted for compatibility'),
   })
   // Unknown parameters are ignored, as CTIA does, so that newer clients keep working.
@@ -56,15 +56,15 @@ export function parseSortBy(
     })
 }
 
-/** The filter a search request selects: its query, narrowed by `date_from`/`date_to`. */
+/** The filter a search request selects: its query, narrowed by `from`/`to` on `created`. */
 export function searchFilter(query: SearchQuery): CtiaFilter {
   const parts: CtiaFilter[] = []
   if (query.query !== undefined && query.query.trim().length > 0)
     parts.push(parseCtiaQuery(query.query))
-  if (query.date_from !== undefined || query.date_to !== undefined) {
+  if (query.from !== undefined || query.to !== undefined) {
     const range: CtiaFilter = { op: 'range', field: 'created' }
-    if (query.date_from !== undefined) range.gte = query.date_from
-    if (query.date_to !== undefined) range.lt = query.date_to
+    if (query.from !== undefined) range.gte = query.from
+    if (query.to !== undefined) range.lt = query.to
     parts.push(range)
   }
   if (parts.length === 0) return { op: 'all' }
