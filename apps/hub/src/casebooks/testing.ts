@@ -7,6 +7,7 @@ import {
   CtiaEntityStore,
   Database,
   IncidentStore,
+  WatchStore,
   migrateToLatest,
   type HubSchema,
 } from '@postern/store'
@@ -16,6 +17,10 @@ import type { Caller } from './caller.js'
 import { CasebookService } from './casebook-service.js'
 import { CtiaEntityService } from './ctia-entity-service.js'
 import { ctiaRoutes } from './ctia-routes.js'
+import { activeCaseRoutes } from './active-case-routes.js'
+import { WatchNotifier, type WatchNotification } from '../watchlist/notifiers.js'
+import { WatchlistService } from '../watchlist/watchlist-service.js'
+import { watchlistRoutes } from '../watchlist/watchlist-routes.js'
 import { IncidentService } from '../incidents/incident-service.js'
 import { JudgementService } from '../judgements/judgement-service.js'
 
@@ -32,6 +37,9 @@ export interface PrivateIntelHarness {
   casebooks: CasebookService
   incidents: IncidentService
   judgements: JudgementService
+  watchlist: WatchlistService
+  /** Console notifications the watchlist sent. */
+  consoleNotifications: WatchNotification[]
   audit: AuditLog
   clock: Clock
   close(): Promise<void>
@@ -64,6 +72,20 @@ export async function startPrivateIntelHarness(
     audit,
   })
   const judgements = new JudgementService(entities)
+  const consoleNotifications: WatchNotification[] = []
+  const watchlist = new WatchlistService({
+    watches: new WatchStore(database.db),
+    audit,
+    entities,
+    incidents,
+    casebooks,
+    clock,
+    logger: silentLogger(),
+    notifier: new WatchNotifier({
+      logger: silentLogger(),
+      console: (n) => consoleNotifications.push(n),
+    }),
+  })
   const app = await createHttpApp({
     logger: silentLogger(),
     title: 'test hub',
@@ -91,6 +113,21 @@ export async function startPrivateIntelHarness(
     baseUrl: options.baseUrl ?? 'https://hub.example:443',
     callerOf: (request) => callers.get(request)!,
   })
+  const baseUrl = options.baseUrl ?? 'https://hub.example:443'
+  await app.register(
+    async (api) => {
+      await api.register(activeCaseRoutes, {
+        casebooks,
+        baseUrl,
+        callerOf: (request) => callers.get(request)!,
+      })
+      await api.register(watchlistRoutes, {
+        watchlist,
+        callerOf: (request) => callers.get(request)!,
+      })
+    },
+    { prefix: '/api/v1' },
+  )
   await app.ready()
   return {
     app,
@@ -99,6 +136,8 @@ export async function startPrivateIntelHarness(
     casebooks,
     incidents,
     judgements,
+    watchlist,
+    consoleNotifications,
     audit,
     clock,
     close: async () => {
