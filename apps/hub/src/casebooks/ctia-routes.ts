@@ -35,12 +35,16 @@ import {
 } from './search/search-request.js'
 import type { IncidentService } from '../incidents/incident-service.js'
 import type { JudgementService } from '../judgements/judgement-service.js'
+import type { BundleService } from '../sharing/bundle-service.js'
+import { bundleRoutes } from '../sharing/bundle-routes.js'
 
 export interface CtiaRoutesOptions {
   entities: CtiaEntityService
   casebooks: CasebookService
   incidents: IncidentService
   judgements: JudgementService
+  /** CTIM bundle export and import (`/ctia/bundle/...`). */
+  bundles: BundleService
   /** Public origin of the private-intel API (ids are `<baseUrl>/ctia/<type>/<id>`). */
   baseUrl: string
   /** The caller of an authenticated request (the hub's `request.auth`). */
@@ -170,6 +174,7 @@ export async function ctiaRoutes(app: HttpApp, options: CtiaRoutesOptions): Prom
   ]
 
   for (const spec of specs) registerEntityRoutes(app, spec)
+  await app.register(bundleRoutes, { bundles: options.bundles, callerOf })
   registerReadOnlyRoutes(app, 'relationship', 'private-intel', 'Relationship')
 
   function registerEntityRoutes(scoped: HttpApp, spec: EntityRouteSpec): void {

@@ -152,6 +152,16 @@ export const IncidentLinkSchema = z
   })
   .describe('Exactly one of casebook_id or investigation_id')
 
+export const NewRelationshipSchema = z
+  .strictObject({
+    ...baseFields,
+    type: z.literal('relationship').optional(),
+    relationship_type: z.string().min(1).max(1024),
+    source_ref: z.string().min(1).max(2048),
+    target_ref: z.string().min(1).max(2048),
+  })
+  .describe('A new relationship')
+
 const DISPOSITION_NAMES = ['Clean', 'Malicious', 'Suspicious', 'Common', 'Unknown'] as const
 
 const judgementObject = z.strictObject({

@@ -23,6 +23,7 @@ import { WatchlistService } from '../watchlist/watchlist-service.js'
 import { watchlistRoutes } from '../watchlist/watchlist-routes.js'
 import { IncidentService } from '../incidents/incident-service.js'
 import { JudgementService } from '../judgements/judgement-service.js'
+import { BundleService } from '../sharing/bundle-service.js'
 
 /**
  * Test support for the private-intelligence routes: a real HTTP app on a real database with
@@ -86,6 +87,8 @@ export async function startPrivateIntelHarness(
       console: (n) => consoleNotifications.push(n),
     }),
   })
+  const baseUrl = options.baseUrl ?? 'https://hub.example:443'
+  const bundles = new BundleService({ entities, incidents, judgements, baseUrl })
   const app = await createHttpApp({
     logger: silentLogger(),
     title: 'test hub',
@@ -110,10 +113,10 @@ export async function startPrivateIntelHarness(
     casebooks,
     incidents,
     judgements,
-    baseUrl: options.baseUrl ?? 'https://hub.example:443',
+    bundles,
+    baseUrl,
     callerOf: (request) => callers.get(request)!,
   })
-  const baseUrl = options.baseUrl ?? 'https://hub.example:443'
   await app.register(
     async (api) => {
       await api.register(activeCaseRoutes, {
