@@ -4,7 +4,7 @@ import type { HttpApp } from '@postern/http'
 import type { Caller } from './caller.js'
 import type { CasebookService } from './casebook-service.js'
 import { renderEntity, shortIdFrom } from './ctia-http.js'
-import { ObservableSchema } from './ctim-shapes.js'
+import { ObservableSchema } from '@postern/ctim'
 
 export interface ActiveCaseRoutesOptions {
   casebooks: CasebookService

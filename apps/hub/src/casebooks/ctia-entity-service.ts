@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { systemClock, type Clock } from '@postern/core'
+import { CTIM_SCHEMA_VERSION, newShortId } from '@postern/ctim'
 import {
   CtiaFilterError,
   type AuditLog,
@@ -17,7 +17,7 @@ import { patchDocument, type PatchOperation } from './casebook-operations.js'
 import { privateIntelErrors } from './private-intel-errors.js'
 
 /** CTIM schema version the hub writes on entities it stores (reference §3). */
-export const CTIM_SCHEMA_VERSION = '1.3.29'
+export { CTIM_SCHEMA_VERSION }
 
 /** Fields the server owns: never taken from a client's document. */
 const SERVER_FIELDS = ['id', 'owner', 'groups', 'client_id', 'created', 'modified'] as const
@@ -62,7 +62,7 @@ export class CtiaEntityService {
     context: WriteContext = {},
   ): Promise<CtiaEntity> {
     const entity = await this.store.insert({
-      id: `${entityType}-${randomUUID()}`,
+      id: newShortId(entityType),
       orgId: caller.orgId,
       entityType,
       owner: ownerOf(caller),

@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { isAppError } from '@postern/core'
+import { ctiaValidationBody, parseCtiaId } from '@postern/ctim'
+import type { z } from 'zod'
 import { defaultErrorHandler } from '@postern/http'
 import type { CtiaEntity, CtiaEntityType } from '@postern/store'
 import { privateIntelErrors } from './private-intel-errors.js'
@@ -20,23 +22,14 @@ const SHORT_ID = /^([a-z-]+)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 /**
  * The short id named by a path parameter: the short id itself, the full id URL, or the URL
- * percent-encoded into the segment (fastify has decoded it once). Anything else, or an id of
- * another entity type, names nothing: CTIA answers those with 404 too.
+ * percent-encoded into the segment. Anything else, an id of another entity type, or a transient
+ * id names nothing: CTIA answers those with 404 too.
  */
-export function shortIdFrom(raw: string, entityType: CtiaEntityType | 'watch'): string {
-  let text = raw.trim()
-  if (/%[0-9a-f]{2}/i.test(text)) {
-    try {
-      text = decodeURIComponent(text)
-    } catch {
-      throw privateIntelErrors.ENTITY_NOT_FOUND({ entity: entityType, id: raw.slice(0, 200) })
-    }
-  }
-  const segment = text.slice(text.lastIndexOf('/') + 1)
-  const match = SHORT_ID.exec(segment)
-  if (!match || match[1]!.toLowerCase() !== entityType)
+export function shortIdFrom(raw: string, entityType: CtiaEntityType): string {
+  const parsed = parseCtiaId(raw, entityType)
+  if (!parsed || parsed.transient)
     throw privateIntelErrors.ENTITY_NOT_FOUND({ entity: entityType, id: raw.slice(0, 200) })
-  return segment.toLowerCase()
+  return parsed.shortId
 }
 
 export function idUrl(baseUrl: string, entityType: string, shortId: string): string {
@@ -83,11 +76,18 @@ declare module 'fastify' {
   }
 }
 
-interface ValidationItem {
-  instancePath?: string
-  message?: string
-  keyword?: string
-  params?: { keys?: string[] }
+/**
+ * Validator compiler of the `/ctia` scope: zod as elsewhere, but a failure keeps the zod error
+ * and the input so that the error handler can word CTIA's 400 body from them.
+ */
+export function ctiaValidatorCompiler({ schema }: { schema: z.ZodType }) {
+  return (data: unknown) => {
+    const result = schema.safeParse(data)
+    if (result.success) return { value: result.data }
+    return {
+      error: Object.assign(new Error('validation failed'), { zodError: result.error, input: data }),
+    }
+  }
 }
 
 /**
@@ -97,7 +97,11 @@ interface ValidationItem {
  * Authentication and scope refusals keep the IROH shapes the auth layer sends.
  */
 export async function ctiaErrorHandler(
-  error: Error & { validation?: ValidationItem[]; statusCode?: number },
+  error: Error & {
+    statusCode?: number
+    zodError?: z.ZodError
+    input?: unknown
+  },
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
@@ -109,23 +113,8 @@ export async function ctiaErrorHandler(
     }
     return
   }
-  if (Array.isArray(error.validation)) {
-    const where = (error as { validationContext?: string }).validationContext ?? 'body'
-    const message = error.validation
-      .map((item) => {
-        const path = (item.instancePath ?? '')
-          .split('/')
-          .filter((p) => p.length > 0)
-          .map((p) => (/^\d+$/.test(p) ? p : `:${p}`))
-        const keys = item.keyword === 'unrecognized_keys' ? item.params?.keys : undefined
-        return keys
-          ? `In: [${path.join(' ')}] (${where}) fails spec: disallowed keys ${keys.join(', ')}`
-          : `In: [${path.join(' ')}] (${where}) fails spec: ${item.message ?? 'invalid'}`
-      })
-      .join('\n')
-    await reply
-      .code(400)
-      .send({ error: 'Spec Validation Client Error', type: 'Invalid Entity Error', message })
+  if (error.zodError) {
+    await reply.code(400).send(ctiaValidationBody(error.zodError, error.input))
     return
   }
   if (

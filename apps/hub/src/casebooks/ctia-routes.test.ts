@@ -113,7 +113,11 @@ describe.each(BACKENDS)('CTIA routes on %s', (dialect) => {
     })
 
     it.each([
-      ['an unknown key', { title: 'x', colour: 'red' }, /disallowed keys colour/],
+      [
+        'an unknown key',
+        { title: 'x', colour: 'red' },
+        /In: \[:colour\] fails spec: disallowed key/,
+      ],
       ['a bad tlp', { tlp: 'blue' }, /In: \[:tlp\]/],
       [
         'a bad observable type',

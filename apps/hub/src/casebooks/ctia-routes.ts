@@ -10,19 +10,24 @@ import {
 import type { Caller } from './caller.js'
 import type { CasebookService } from './casebook-service.js'
 import type { CtiaEntityService, WriteContext } from './ctia-entity-service.js'
-import { ctiaErrorHandler, idUrl, renderEntity, shortIdFrom } from './ctia-http.js'
+import {
+  ctiaErrorHandler,
+  ctiaValidatorCompiler,
+  idUrl,
+  renderEntity,
+  shortIdFrom,
+} from './ctia-http.js'
 import {
   CasebookBundleOperationSchema,
   CasebookObservablesOperationSchema,
   CasebookPatchSchema,
   CasebookTextsOperationSchema,
   IncidentLinkSchema,
-  IncidentPatchSchema,
   IncidentStatusUpdateSchema,
   NewCasebookSchema,
   NewIncidentSchema,
   NewJudgementSchema,
-} from './ctim-shapes.js'
+} from '@postern/ctim'
 import { privateIntelErrors } from './private-intel-errors.js'
 import { QuerySyntaxError } from './search/query-parser.js'
 import {
@@ -134,6 +139,7 @@ interface EntityRouteSpec {
  */
 export async function ctiaRoutes(app: HttpApp, options: CtiaRoutesOptions): Promise<void> {
   app.setErrorHandler(ctiaErrorHandler)
+  app.setValidatorCompiler(ctiaValidatorCompiler)
   const { entities, baseUrl, callerOf } = options
   const render = (entity: CtiaEntity) => renderEntity(entity, baseUrl)
   const context = (request: FastifyRequest): WriteContext => ({
@@ -157,7 +163,7 @@ export async function ctiaRoutes(app: HttpApp, options: CtiaRoutesOptions): Prom
       scope: 'private-intel',
       tag: 'Incident',
       newSchema: NewIncidentSchema,
-      patchSchema: IncidentPatchSchema,
+      patchSchema: NewIncidentSchema.partial().describe('Incident fields to change'),
       create: (caller, doc, ctx) => options.incidents.create(caller, doc, ctx),
       replace: (caller, id, doc, ctx) => entities.replace(caller, 'incident', id, doc, ctx),
       patchNotFound: 'empty',

@@ -24,6 +24,8 @@ import { watchlistRoutes } from '../watchlist/watchlist-routes.js'
 import { IncidentService } from '../incidents/incident-service.js'
 import { JudgementService } from '../judgements/judgement-service.js'
 import { BundleService } from '../sharing/bundle-service.js'
+import { StixExportService } from '../sharing/stix-export.js'
+import { stixRoutes } from '../sharing/stix-routes.js'
 
 /**
  * Test support for the private-intelligence routes: a real HTTP app on a real database with
@@ -122,6 +124,16 @@ export async function startPrivateIntelHarness(
       await api.register(activeCaseRoutes, {
         casebooks,
         baseUrl,
+        callerOf: (request) => callers.get(request)!,
+      })
+      await api.register(stixRoutes, {
+        stix: new StixExportService({
+          entities,
+          incidents,
+          judgements,
+          baseUrl,
+          producerName: 'Postern test hub',
+        }),
         callerOf: (request) => callers.get(request)!,
       })
       await api.register(watchlistRoutes, {

@@ -1,17 +1,9 @@
+import { DISPOSITIONS } from '@postern/ctim'
 import type { CtiaEntity, CtiaEntityStore } from '@postern/store'
 
 export interface Observable {
   type: string
   value: string
-}
-
-/** CTIM dispositions (reference §3). */
-export const DISPOSITIONS: Record<number, string> = {
-  1: 'Clean',
-  2: 'Malicious',
-  3: 'Suspicious',
-  4: 'Common',
-  5: 'Unknown',
 }
 
 export interface Verdict {
@@ -76,7 +68,7 @@ export async function deliberate(
     verdicts.push({
       type: 'verdict',
       disposition,
-      disposition_name: DISPOSITIONS[disposition] ?? 'Unknown',
+      disposition_name: DISPOSITIONS[disposition as keyof typeof DISPOSITIONS] ?? 'Unknown',
       observable: { type: observable.type, value: observable.value },
       valid_time: (winner.doc.valid_time as Verdict['valid_time']) ?? {},
       judgement_id: idOf(winner),

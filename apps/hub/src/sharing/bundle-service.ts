@@ -8,7 +8,7 @@ import {
   NewIncidentSchema,
   NewJudgementSchema,
   NewRelationshipSchema,
-} from '../casebooks/ctim-shapes.js'
+} from '@postern/ctim'
 import { privateIntelErrors } from '../casebooks/private-intel-errors.js'
 import type { IncidentService } from '../incidents/incident-service.js'
 import type { JudgementService } from '../judgements/judgement-service.js'

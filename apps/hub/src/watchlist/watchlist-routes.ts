@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { HttpApp } from '@postern/http'
 import type { Watch, WatchSighting } from '@postern/store'
 import type { Caller } from '../casebooks/caller.js'
-import { ObservableSchema } from '../casebooks/ctim-shapes.js'
+import { ObservableSchema } from '@postern/ctim'
 import type { WatchlistService } from './watchlist-service.js'
 
 export interface WatchlistRoutesOptions {
