@@ -1,5 +1,7 @@
 import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
+import { trackingMigration } from './0100_tracking.js'
+import { apiAuthMigration } from './0101_api_auth.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -7,4 +9,6 @@ import { auditLogMigration } from '../shared/audit-log.js'
  */
 export const gatewayMigrations: Record<string, DialectMigration> = {
   '0001_audit_log': auditLogMigration,
+  '0100_tracking': trackingMigration,
+  '0101_api_auth': apiAuthMigration,
 }

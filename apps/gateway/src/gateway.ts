@@ -1,0 +1,388 @@
+import { mkdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  createLogger,
+  describeError,
+  formatHostPort,
+  parseHostPort,
+  systemClock,
+  type Clock,
+  type HostPort,
+  type Logger,
+} from '@postern/core'
+import { createHttpApp, type HttpApp } from '@postern/http'
+import {
+  ApiAccountStore,
+  AuditLog,
+  Database,
+  migrateToLatest,
+  resolveDatabaseTarget,
+  TrackingStore,
+  type GatewaySchema,
+} from '@postern/store'
+import { ApiAuth, RUNTIME_FILE, writePrivateFile } from './api/auth.js'
+import { registerRoutes } from './api/routes.js'
+import type { GatewayConfig } from './config.js'
+import { DeliveryQueue } from './delivery/queue.js'
+import { Router } from './delivery/router.js'
+import { gwErrors } from './errors.js'
+import { GatewayMetrics } from './metrics/metrics.js'
+import { passThroughProcessor, type MessageProcessor } from './pipeline/processor.js'
+import { SmtpListener } from './smtp/listener.js'
+import { ReverseDns } from './smtp/rdns.js'
+import type { SessionPolicy } from './smtp/session-policy.js'
+import { loadTlsFiles, selfSignedTls, type TlsMaterial } from './smtp/tls.js'
+import { Spool } from './spool/spool.js'
+import { TrackingWriter } from './tracking/writer.js'
+
+const VERSION = '0.1.0'
+
+/**
+ * A piece of another area (content pipeline, remediation, cloud connector …) plugged into the
+ * gateway: `setup` runs once while the gateway is assembled, before anything listens, and may
+ * register routes on `gateway.http`, set the message processor, add session policies, and
+ * register stop hooks.
+ */
+export interface GatewayExtension {
+  readonly name: string
+  setup(gateway: Gateway): void | Promise<void>
+}
+
+export interface GatewayOptions {
+  logger?: Logger
+  clock?: Clock
+  extensions?: readonly GatewayExtension[]
+  /** Overrides the DNS resolvers (tests). */
+  rdns?: ReverseDns
+}
+
+/** Where a started gateway listens (real ports when 0 was configured). */
+export interface GatewayAddresses {
+  smtp: Record<string, HostPort>
+  http: HostPort
+}
+
+/**
+ * The gateway's composition root: storage, spool, queue, listeners and HTTP API, wired once
+ * from the validated configuration. `create` assembles (and recovers the spool); `start`
+ * listens; `stop` drains and closes in the reverse order.
+ */
+export class Gateway {
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly metrics: GatewayMetrics
+  readonly tracking: { writer: TrackingWriter; store: TrackingStore }
+  readonly accounts: ApiAccountStore
+  readonly audit: AuditLog
+  readonly auth: ApiAuth
+  readonly listeners: readonly SmtpListener[]
+  private processor: MessageProcessor = passThroughProcessor
+  private readonly policies: SessionPolicy[] = []
+  private readonly stopHooks: (() => Promise<void> | void)[] = []
+  private started = false
+  private stopping: Promise<void> | undefined
+  private addressesValue: GatewayAddresses | undefined
+
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly database: Database<GatewaySchema>,
+    readonly spool: Spool,
+    readonly queue: DeliveryQueue,
+    readonly router: Router,
+    readonly http: HttpApp,
+    parts: {
+      logger: Logger
+      clock: Clock
+      metrics: GatewayMetrics
+      writer: TrackingWriter
+      store: TrackingStore
+      accounts: ApiAccountStore
+      audit: AuditLog
+      auth: ApiAuth
+      listeners: SmtpListener[]
+    },
+  ) {
+    this.logger = parts.logger
+    this.clock = parts.clock
+    this.metrics = parts.metrics
+    this.tracking = { writer: parts.writer, store: parts.store }
+    this.accounts = parts.accounts
+    this.audit = parts.audit
+    this.auth = parts.auth
+    this.listeners = parts.listeners
+  }
+
+  static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+    const logger =
+      options.logger ?? createLogger({ level: config.log.level, name: 'postern-gateway' })
+    const clock = options.clock ?? systemClock
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+    const metrics = new GatewayMetrics()
+
+    const database = await Database.open<GatewaySchema>(
+      resolveDatabaseTarget(config.database, config.dataDir, 'gateway.db'),
+      { logger },
+    )
+    const cleanup: (() => Promise<unknown>)[] = [() => database.close()]
+    try {
+      await migrateToLatest(database, 'gateway', logger)
+      const store = new TrackingStore(database.db, database.dialect)
+      const writer = new TrackingWriter(
+        store,
+        {
+          flushIntervalMs: config.tracking.flushInterval,
+          maxBatchRows: config.tracking.maxBatchRows,
+          maxPendingRows: config.tracking.maxPendingRows,
+        },
+        logger.child({ component: 'tracking' }),
+        {
+          onFlush: (rows, seconds) => {
+            metrics.trackingRowsWritten.inc(rows)
+            metrics.trackingFlushSeconds.observe(seconds)
+          },
+          onError: () => metrics.trackingErrors.inc(),
+          onDropped: (rows) => metrics.trackingRowsDropped.inc(rows),
+        },
+      )
+      const spool = await Spool.open(
+        {
+          dir: join(config.dataDir, 'spool'),
+          segmentSize: config.spool.segmentSize,
+          inlineMaxSize: config.spool.inlineMaxSize,
+          maxBatchBytes: config.spool.maxBatchBytes,
+          compactAfterMs: config.spool.compactAfter,
+          clock,
+        },
+        logger.child({ component: 'spool' }),
+        {
+          onCommit: (seconds, records) => {
+            metrics.spoolCommitSeconds.observe(seconds)
+            metrics.spoolCommitRecords.observe(records)
+          },
+        },
+      )
+      cleanup.push(() => spool.close())
+      spool.raiseIds(await store.highestIds())
+
+      const router = new Router({
+        config,
+        allocateDcid: () => spool.allocateDcid(),
+        logger: logger.child({ component: 'delivery' }),
+        clock,
+      })
+      // The gateway object exists only at the end; these closures read it when called.
+      const late: { gateway?: Gateway } = {}
+      const queue = new DeliveryQueue({
+        config,
+        spool,
+        tracking: writer,
+        metrics,
+        router,
+        processor: () => late.gateway?.processor ?? passThroughProcessor,
+        logger: logger.child({ component: 'queue' }),
+        clock,
+      })
+
+      const defaultTls = await loadTls(config)
+      const rdns =
+        options.rdns ??
+        new ReverseDns({
+          timeoutMs: config.rdns.timeout,
+          cacheTtlMs: config.rdns.cacheTtl,
+          cacheSize: config.rdns.cacheSize,
+          clock,
+        })
+      const listeners: SmtpListener[] = []
+      for (const listenerConfig of config.listeners) {
+        const own = listenerConfig.tls
+        const tls = own.cert && own.key ? await loadTlsFiles(own.cert, own.key) : defaultTls
+        if (own.implicit && !tls) {
+          throw gwErrors.TLS_FILES_UNREADABLE({
+            cert: own.cert ?? '(none)',
+            key: own.key ?? '(none)',
+            reason: `listener ${listenerConfig.name} uses implicit TLS but has no certificate`,
+          })
+        }
+        listeners.push(
+          new SmtpListener(listenerConfig, {
+            hostname: config.hostname,
+            spool,
+            tracking: writer,
+            metrics,
+            rdns,
+            policies: () => late.gateway?.policies ?? [],
+            onAccepted: (entry, body) => queue.enqueue(entry, body),
+            logger: logger.child({ component: 'smtp' }),
+            tls,
+            rdnsForTracking: config.rdns.forTracking,
+            clock,
+          }),
+        )
+      }
+
+      const accounts = new ApiAccountStore(database.db)
+      const audit = new AuditLog(database.db as never, clock)
+      const auth = new ApiAuth(accounts, config, logger.child({ component: 'api' }), clock)
+      const http = await createHttpApp({
+        logger: logger.child({ component: 'http' }),
+        title: 'Postern gateway API',
+        description: 'Queue, message tracking and accounts of a Postern email security gateway.',
+        version: VERSION,
+        trustProxy: config.api.trustProxy,
+      })
+      cleanup.push(() => http.close())
+      auth.install(http)
+
+      const gateway = new Gateway(config, database, spool, queue, router, http, {
+        logger,
+        clock,
+        metrics,
+        writer,
+        store,
+        accounts,
+        audit,
+        auth,
+        listeners,
+      })
+      late.gateway = gateway
+      registerRoutes(http, {
+        config,
+        auth,
+        accounts,
+        queue,
+        tracking: store,
+        metrics,
+        audit,
+        health: () => gateway.health(),
+      })
+      await auth.ensureInitialAdmin()
+      for (const extension of options.extensions ?? []) {
+        await extension.setup(gateway)
+        logger.debug({ event: 'GATEWAY_EXTENSION', extension: extension.name }, 'extension set up')
+      }
+      return gateway
+    } catch (err) {
+      for (const close of cleanup.reverse()) await close().catch(() => undefined)
+      throw err
+    }
+  }
+
+  /** The content pipeline (default: pass-through). */
+  setMessageProcessor(processor: MessageProcessor): void {
+    this.processor = processor
+  }
+
+  /** An SMTP-time policy, consulted after those added before it. */
+  addSessionPolicy(policy: SessionPolicy): void {
+    this.policies.push(policy)
+  }
+
+  /** Runs while the gateway stops, before storage closes (in reverse order of registration). */
+  onStop(hook: () => Promise<void> | void): void {
+    this.stopHooks.push(hook)
+  }
+
+  get addresses(): GatewayAddresses {
+    if (!this.addressesValue) throw new Error('the gateway is not started')
+    return this.addressesValue
+  }
+
+  /** Recovers the queue, then listens (SMTP and HTTP). */
+  async start(): Promise<GatewayAddresses> {
+    if (this.started) return this.addresses
+    this.started = true
+    this.tracking.writer.start()
+    this.queue.recover(this.spool.entries())
+    const smtp: Record<string, HostPort> = {}
+    for (const listener of this.listeners) smtp[listener.name] = await listener.start()
+    const { host, port } = parseHostPort(this.config.http)
+    try {
+      await this.http.listen({ host, port })
+    } catch (err) {
+      throw gwErrors.HTTP_BIND_FAILED(
+        { address: this.config.http, reason: describeError(err) },
+        { cause: err },
+      )
+    }
+    const info = this.http.server.address()
+    const http =
+      typeof info === 'object' && info ? { host: info.address, port: info.port } : { host, port }
+    this.addressesValue = { smtp, http }
+    await this.auth.issueLocalCredential(this.config.dataDir)
+    await writePrivateFile(
+      join(this.config.dataDir, RUNTIME_FILE),
+      `${JSON.stringify({ pid: process.pid, http: formatHostPort(http), smtp: Object.fromEntries(Object.entries(smtp).map(([n, a]) => [n, formatHostPort(a)])) }, null, 2)}\n`,
+    )
+    this.updateSpoolGauge()
+    this.logger.info(
+      {
+        event: 'GATEWAY_READY',
+        smtp: Object.fromEntries(Object.entries(smtp).map(([n, a]) => [n, formatHostPort(a)])),
+        http: formatHostPort(http),
+        queued: this.queue.size,
+      },
+      'gateway ready',
+    )
+    return this.addressesValue
+  }
+
+  /** Stops listening, lets running deliveries finish (bounded), flushes tracking, closes. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop()
+    return this.stopping
+  }
+
+  private async doStop(): Promise<void> {
+    this.logger.info({ event: 'GATEWAY_STOPPING' }, 'gateway stopping')
+    await Promise.all(this.listeners.map((l) => l.stop()))
+    await this.queue.stop()
+    for (const hook of [...this.stopHooks].reverse()) {
+      try {
+        await hook()
+      } catch (err) {
+        this.logger.error(
+          { event: 'GATEWAY_STOP_HOOK_FAILED', err: describeError(err) },
+          'stop hook failed',
+        )
+      }
+    }
+    await this.router.close()
+    await this.http.close()
+    if (this.started) {
+      await this.auth.revokeLocalCredential(this.config.dataDir)
+      await rm(join(this.config.dataDir, RUNTIME_FILE), { force: true })
+    }
+    await this.tracking.writer.stop()
+    await this.spool.close()
+    await this.database.close()
+    this.logger.info({ event: 'GATEWAY_STOPPED' }, 'gateway stopped')
+  }
+
+  /** `GET /healthz`: the spool accepts writes, the database answers. */
+  async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {}
+    checks.spool = this.spool.failed ? 'failed: writes refused until restart' : 'ok'
+    try {
+      await this.database.ping()
+      checks.database = 'ok'
+    } catch (err) {
+      checks.database = `failed: ${describeError(err)}`
+    }
+    checks.tracking = `${this.tracking.writer.pendingRows} rows pending`
+    checks.queue = `${this.queue.size} messages`
+    this.updateSpoolGauge()
+    return { ok: checks.spool === 'ok' && checks.database === 'ok', checks }
+  }
+
+  private updateSpoolGauge(): void {
+    this.metrics.spoolBytes.set(this.spool.diskUsage().bytes)
+    this.metrics.trackingPendingRows.set(this.tracking.writer.pendingRows)
+  }
+}
+
+async function loadTls(config: GatewayConfig): Promise<TlsMaterial | undefined> {
+  if (config.tls.cert && config.tls.key) return loadTlsFiles(config.tls.cert, config.tls.key)
+  if (config.tls.selfSigned) return selfSignedTls(join(config.dataDir, 'tls'), config.hostname)
+  return undefined
+}

@@ -1,0 +1,70 @@
+import { createLogger, describeError, formatHostPort, loadConfig } from '@postern/core'
+import { gatewayConfigSchema, type GatewayConfig } from './config.js'
+import { Gateway, type GatewayExtension } from './gateway.js'
+
+/**
+ * The extensions every running gateway gets. Other areas (content pipeline, remediation,
+ * cloud connector) add theirs here.
+ */
+export function defaultExtensions(): GatewayExtension[] {
+  return []
+}
+
+export interface RunOptions {
+  configFile: string | undefined
+  env: Record<string, string | undefined>
+  /** Where the one-line "ready" summary goes (the JSON log goes to stdout). */
+  stderr?: NodeJS.WritableStream
+  extensions?: readonly GatewayExtension[]
+}
+
+export function loadGatewayConfig(
+  configFile: string | undefined,
+  env: Record<string, string | undefined>,
+): GatewayConfig {
+  return loadConfig({ schema: gatewayConfigSchema, file: configFile, env })
+}
+
+/**
+ * `postern gateway --config FILE`: loads and validates the configuration, starts the gateway,
+ * prints where it listens, and stops it cleanly on SIGTERM or SIGINT. Resolves once stopped.
+ */
+export async function runGateway(options: RunOptions): Promise<void> {
+  const config = loadGatewayConfig(options.configFile, options.env)
+  const logger = createLogger({ level: config.log.level, name: 'postern-gateway' })
+  const gateway = await Gateway.create(config, {
+    logger,
+    extensions: options.extensions ?? defaultExtensions(),
+  })
+  const stderr = options.stderr ?? process.stderr
+  let stopping = false
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ event: 'GATEWAY_FORCED_EXIT', signal }, 'second signal: exiting at once')
+        process.exit(1)
+      }
+      stopping = true
+      logger.info({ event: 'GATEWAY_SIGNAL', signal }, 'stopping on signal')
+      gateway.stop().then(resolve, (err: unknown) => {
+        logger.error({ event: 'GATEWAY_STOP_FAILED', err: describeError(err) }, 'stop failed')
+        resolve()
+      })
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+  try {
+    const addresses = await gateway.start()
+    const smtp = Object.entries(addresses.smtp)
+      .map(([name, address]) => `smtp ${name}=${formatHostPort(address)}`)
+      .join(', ')
+    stderr.write(
+      `postern gateway ready: ${smtp}${smtp ? ', ' : ''}http=${formatHostPort(addresses.http)}\n`,
+    )
+  } catch (err) {
+    await gateway.stop().catch(() => undefined)
+    throw err
+  }
+  await stopped
+}

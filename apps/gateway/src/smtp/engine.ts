@@ -1,0 +1,145 @@
+import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js'
+import { engineEnhancedCode, hasEnhancedCode, reply, type SmtpReply } from './replies.js'
+
+/**
+ * smtp-server, adapted. Pinned to one exact version (apps/gateway/package.json) because this
+ * file replaces parts of its connection class; `engine.test.ts` checks the behaviour.
+ *
+ * - The fixed 100 ms wait before the greeting (early-talker detection, hard-coded in
+ *   `SMTPConnection.init`) becomes a per-sender-group `pregreet` delay, 0 by default: with one
+ *   message per connection that wait alone capped throughput at sessions ÷ 0.1 s.
+ * - The host access table is consulted before the greeting (refuse, reset, or greet after the
+ *   group's delay); a client that talks before the greeting is refused.
+ * - Every reply carries an enhanced status code from `replies.ts`.
+ */
+
+/** What to do with a new connection, decided from the HAT before any greeting. */
+export type Admission =
+  | { action: 'greet'; delayMs: number }
+  | { action: 'refuse'; reply: SmtpReply }
+  /** TCPREFUSE: reset the connection without a word. */
+  | { action: 'reset' }
+
+export interface EngineHooks {
+  admit(connection: PosternConnection): Promise<Admission>
+  /** The client wrote before the greeting. */
+  earlyTalker(connection: PosternConnection): void
+  /** Something failed while deciding: logged by the listener. */
+  admissionFailed(connection: PosternConnection, err: unknown): void
+}
+
+export class PosternSmtpServer extends SMTPServer {
+  constructor(
+    options: SMTPServerOptions,
+    readonly hooks: EngineHooks,
+  ) {
+    super(options)
+  }
+
+  override connect(
+    socket: Socket | TLSSocket,
+    socketOptions?: ConstructorParameters<typeof SMTPConnection>[2],
+  ): void {
+    const connection = new PosternConnection(this, socket, socketOptions)
+    this.connections.add(connection)
+    connection.on('error', (err: Error) => this.emit('error', err))
+    connection.on('connect', (data: unknown) => this.emit('connect', data))
+    connection.init()
+  }
+}
+
+export class PosternConnection extends SMTPConnection {
+  private greetTimer: NodeJS.Timeout | undefined
+  /** Free for the listener: its per-connection state. */
+  state: unknown
+
+  override init(): void {
+    const server = this._server as PosternSmtpServer
+    this._setListeners(() => {
+      server.hooks.admit(this).then(
+        (admission) => {
+          if (this._closing || this._closed) return
+          if (admission.action === 'reset') {
+            const socket = this._socket as Socket
+            if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy()
+            else socket.destroy()
+            return
+          }
+          if (admission.action === 'refuse') {
+            this.sendReply(admission.reply)
+            this.close()
+            return
+          }
+          if (admission.delayMs > 0) {
+            this.greetTimer = setTimeout(() => this.connectionReady(), admission.delayMs)
+            this.greetTimer.unref()
+          } else {
+            this.connectionReady()
+          }
+        },
+        (err: unknown) => {
+          server.hooks.admissionFailed(this, err)
+          if (this._closing || this._closed) return
+          this.sendReply(reply('SPOOL_FAILURE'))
+          this.close()
+        },
+      )
+    })
+  }
+
+  override _onCommand(command: Buffer, callback?: () => void): void {
+    if (!this._ready && !this._upgrading && !this._closing) {
+      // RFC 5321 §3.1: the client waits for the greeting. Talking first is what spam
+      // engines do to save time; the pregreet delay exists to catch them.
+      clearTimeout(this.greetTimer)
+      ;(this._server as PosternSmtpServer).hooks.earlyTalker(this)
+      this.sendReply(reply('PREGREET_VIOLATION'))
+      this.close()
+      return
+    }
+    super._onCommand(command, callback)
+  }
+
+  override _onTimeout(): void {
+    if (
+      this._closing ||
+      this._handlerPending ||
+      (this._dataStream && this._parser && !this._parser._dataMode)
+    ) {
+      super._onTimeout()
+      return
+    }
+    this.sendReply(reply('IDLE_TIMEOUT'))
+  }
+
+  override _onClose(): void {
+    clearTimeout(this.greetTimer)
+    super._onClose()
+  }
+
+  /** Sends one of our replies (with its enhanced code); a 421 closes the connection. */
+  sendReply(r: SmtpReply): void {
+    super.send(r.code, `${r.enhanced} ${r.text}`, false)
+  }
+
+  /**
+   * Adds the enhanced status code (RFC 2034 §3) to replies made by the engine itself; our own
+   * replies arrive with theirs already in the text. Greetings, EHLO lines and 3yz replies
+   * carry none (smtp-server passes `false` for those, RFC 2034 §3).
+   */
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (
+      context === false ||
+      Array.isArray(data) ||
+      (code >= 300 && code < 400) ||
+      (typeof data === 'string' && hasEnhancedCode(data))
+    ) {
+      super.send(code, data, false)
+      return
+    }
+    super.send(code, `${engineEnhancedCode(code, context)} ${data ?? ''}`.trimEnd(), false)
+  }
+}

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Database } from '../database.js'
+import { migrateToLatest } from '../migrate.js'
+import { BACKENDS, createTestDatabase, type TestDatabase } from '../testing.js'
+import { ApiAccountStore } from './api-accounts.js'
+import type { GatewaySchema } from './schema.js'
+import { emptyBatch, observableKey, TrackingStore, type NewMessage } from './tracking.js'
+
+function message(mid: number, overrides: Partial<NewMessage> = {}): NewMessage {
+  return {
+    mid,
+    icid: 100 + mid,
+    receivedAt: 1_000 + mid,
+    listener: 'inbound',
+    senderGroup: 'UNKNOWN',
+    hatPolicy: 'ACCEPTED',
+    direction: 'incoming',
+    senderIp: '192.0.2.7',
+    senderRdns: 'mx.sender.example',
+    helo: 'mx.sender.example',
+    tls: null,
+    authUser: null,
+    envelopeSender: 'Alice@Sender.Example',
+    messageId: `<m${mid}@sender.example>`,
+    subject: `Hello ${mid}`,
+    headerFrom: 'Alice <alice@sender.example>',
+    headerTo: 'bob@corp.example',
+    headerReplyTo: null,
+    size: 5120,
+    status: 'queued',
+    reply: null,
+    recipients: [
+      { address: 'bob@corp.example', status: 'queued' },
+      { address: 'carol@corp.example', status: 'queued' },
+    ],
+    ...overrides,
+  }
+}
+
+describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
+  let testDb: TestDatabase
+  let database: Database<GatewaySchema>
+  let store: TrackingStore
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(dialect)
+    database = await Database.open<GatewaySchema>(testDb.target)
+    await migrateToLatest(database, 'gateway')
+    store = new TrackingStore(database.db, database.dialect)
+  })
+  afterAll(async () => {
+    await database.close()
+    await testDb.drop()
+  })
+
+  it('writes a batch of messages, recipients, events and observables in one go', async () => {
+    const batch = emptyBatch()
+    batch.messages.push(message(1), message(2, { envelopeSender: '', status: 'rejected' }))
+    batch.events.push(
+      { at: 990, icid: 101, event: 'CONNECTION', details: { ip: '192.0.2.7' } },
+      { at: 1_001, mid: 1, icid: 101, event: 'MAIL_FROM', details: { from: 'alice' } },
+      { at: 1_002, mid: 1, icid: 101, event: 'QUEUED' },
+    )
+    batch.observables.push(
+      { type: 'email', value: 'Alice@Sender.Example', mid: 1, at: 1_001 },
+      { type: 'email', value: 'alice@sender.example', mid: 1, at: 1_001 },
+      { type: 'domain', value: 'sender.example', mid: 1, at: 1_001 },
+      { type: 'email_subject', value: 'x'.repeat(5_000), mid: 1, at: 1_001 },
+    )
+    await store.writeBatch(batch)
+
+    const stored = await store.getMessage(1)
+    expect(stored).toMatchObject({
+      mid: 1,
+      icid: 101,
+      senderDomain: 'sender.example',
+      recipientCount: 2,
+      status: 'queued',
+    })
+    expect(stored?.recipients.map((r) => [r.address, r.domain, r.status])).toEqual([
+      ['bob@corp.example', 'corp.example', 'queued'],
+      ['carol@corp.example', 'corp.example', 'queued'],
+    ])
+    expect((await store.getMessage(2))?.senderDomain).toBeNull()
+    expect((await store.listEvents(1)).map((e) => e.event)).toEqual([
+      'CONNECTION',
+      'MAIL_FROM',
+      'QUEUED',
+    ])
+    expect(await store.findByObservable('email', 'ALICE@sender.example')).toEqual([1])
+    expect(await store.findByObservable('email_subject', 'x'.repeat(5_000))).toEqual([1])
+    expect(observableKey('x'.repeat(5_000)).length).toBeLessThan(250)
+    expect(await store.highestIds()).toEqual({ mid: 2, icid: 102, dcid: 0 })
+  })
+
+  it('applies grouped status updates and is idempotent for re-inserted messages', async () => {
+    const batch = emptyBatch()
+    batch.messages.push(message(1, { subject: 'changed' }))
+    batch.messageUpdates.push({ mid: 1, status: 'completed', at: 5_000 })
+    batch.recipientUpdates.push(
+      { mid: 1, index: 0, status: 'delivered', at: 5_000, lastReply: '250 ok', attempts: 1 },
+      { mid: 1, index: 1, status: 'bounced', at: 5_000, lastReply: '550 no', attempts: 2 },
+    )
+    batch.events.push({ at: 5_000, mid: 1, dcid: 7, event: 'DELIVERED', recipient: 'bob' })
+    await store.writeBatch(batch)
+    const stored = await store.getMessage(1)
+    expect(stored?.subject).toBe('Hello 1')
+    expect(stored?.status).toBe('completed')
+    expect(stored?.updatedAt).toBe(5_000)
+    expect(stored?.recipients.map((r) => [r.status, r.lastReply, r.attempts])).toEqual([
+      ['delivered', '250 ok', 1],
+      ['bounced', '550 no', 2],
+    ])
+    expect((await store.highestIds()).dcid).toBe(7)
+    expect((await store.listMessages({ limit: 10 })).map((m) => m.mid)).toEqual([2, 1])
+  })
+
+  it('writes nothing of a batch that fails', async () => {
+    const batch = emptyBatch()
+    batch.messages.push(message(3))
+    batch.extra.push({ table: 'no_such_table', rows: [{ a: 1 }] })
+    await expect(store.writeBatch(batch)).rejects.toThrow()
+    expect(await store.getMessage(3)).toBeUndefined()
+  })
+
+  it('keeps API users and token digests', async () => {
+    const accounts = new ApiAccountStore(database.db)
+    const user = await accounts.createUser({
+      username: 'root',
+      passwordHash: 'scrypt$x',
+      role: 'admin',
+      at: 1,
+    })
+    expect(await accounts.countUsers('admin')).toBe(1)
+    await accounts.createToken({
+      digest: 'd1',
+      kind: 'session',
+      name: 'login',
+      role: 'admin',
+      userId: user.id,
+      at: 1,
+      expiresAt: 100,
+    })
+    expect((await accounts.findToken('d1', 50))?.userId).toBe(user.id)
+    expect(await accounts.findToken('d1', 100)).toBeUndefined()
+    expect(await accounts.deleteExpiredTokens(200)).toBe(1)
+    expect(await accounts.updateUser('root', { role: 'operator' }, 2)).toBe(true)
+    expect((await accounts.findUser('root'))?.role).toBe('operator')
+    expect(await accounts.deleteUser('root')).toBe(true)
+    expect(await accounts.listUsers()).toEqual([])
+  })
+})

@@ -1,0 +1,594 @@
+import { createHash } from 'node:crypto'
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Dialect } from '../database.js'
+import type {
+  GatewaySchema,
+  MessageEventsTable,
+  MessageRecipientsTable,
+  MessagesTable,
+  ObservablesTable,
+} from './schema.js'
+
+/**
+ * Message tracking storage. The gateway writes through `writeBatch` only — one transaction per
+ * batch, multi-row statements — so that the SMTP hot path never waits for a row; readers
+ * (API, console, hub enrichment) use the query methods.
+ */
+
+export type Direction = 'incoming' | 'outgoing'
+
+/** Status of a whole message (MID). */
+export type MessageStatus =
+  | 'rejected'
+  | 'aborted'
+  | 'queued'
+  | 'deferred'
+  | 'held'
+  | 'delivered'
+  | 'bounced'
+  | 'quarantined'
+  | 'dropped'
+  | 'deleted'
+  | 'completed'
+
+/** Status of one envelope recipient. */
+export type RecipientStatus =
+  | 'queued'
+  | 'deferred'
+  | 'held'
+  | 'delivered'
+  | 'bounced'
+  | 'quarantined'
+  | 'dropped'
+  | 'redirected'
+  | 'deleted'
+
+/** Observable types of CTIM the gateway indexes; other areas add their own (url, sha256, …). */
+export type ObservableType =
+  | 'email'
+  | 'domain'
+  | 'ip'
+  | 'ipv6'
+  | 'cisco_mid'
+  | 'email_messageid'
+  | 'email_subject'
+  | (string & {})
+
+export interface NewMessage {
+  mid: number
+  icid: number
+  receivedAt: number
+  listener: string
+  senderGroup: string | null
+  hatPolicy: string | null
+  direction: Direction
+  senderIp: string
+  senderRdns: string | null
+  helo: string | null
+  tls: string | null
+  authUser: string | null
+  envelopeSender: string
+  messageId: string | null
+  subject: string | null
+  headerFrom: string | null
+  headerTo: string | null
+  headerReplyTo: string | null
+  size: number
+  status: MessageStatus
+  /** Last change of `status` (defaults to `receivedAt`). */
+  updatedAt?: number
+  /** The final reply line for rejected transactions. */
+  reply: string | null
+  recipients: readonly NewRecipient[]
+}
+
+export interface NewRecipient {
+  address: string
+  status: RecipientStatus
+  lastReply?: string | null
+  attempts?: number
+}
+
+export interface NewEvent {
+  at: number
+  event: string
+  mid?: number | null
+  icid?: number | null
+  dcid?: number | null
+  recipient?: string | null
+  details?: Record<string, unknown>
+}
+
+export interface NewObservable {
+  type: ObservableType
+  value: string
+  mid: number
+  at: number
+}
+
+export interface MessageUpdate {
+  mid: number
+  status: MessageStatus
+  at: number
+}
+
+export interface RecipientUpdate {
+  mid: number
+  index: number
+  status: RecipientStatus
+  at: number
+  /** The remote server's reply or our reason, as one line. */
+  lastReply?: string | null
+  /** Delivery attempts to add to the recipient's counter. */
+  attempts?: number
+}
+
+/** Rows of another area's table written in the same transaction (e.g. pipeline verdicts). */
+export interface ExtraRows {
+  table: string
+  rows: Record<string, unknown>[]
+}
+
+export interface TrackingBatch {
+  messages: NewMessage[]
+  events: NewEvent[]
+  observables: NewObservable[]
+  messageUpdates: MessageUpdate[]
+  recipientUpdates: RecipientUpdate[]
+  extra: ExtraRows[]
+}
+
+export function emptyBatch(): TrackingBatch {
+  return {
+    messages: [],
+    events: [],
+    observables: [],
+    messageUpdates: [],
+    recipientUpdates: [],
+    extra: [],
+  }
+}
+
+export function batchRowCount(batch: TrackingBatch): number {
+  let rows = batch.events.length + batch.observables.length
+  for (const m of batch.messages) rows += 1 + m.recipients.length
+  rows += batch.messageUpdates.length + batch.recipientUpdates.length
+  for (const e of batch.extra) rows += e.rows.length
+  return rows
+}
+
+const OBSERVABLE_KEY_MAX = 200
+
+/**
+ * The indexed form of an observable value: the value itself when short, otherwise a prefix
+ * and the SHA-256 of the whole value (so that the index never exceeds B-tree limits).
+ */
+export function observableKey(value: string): string {
+  if (value.length <= OBSERVABLE_KEY_MAX) return value
+  const digest = createHash('sha256').update(value).digest('hex')
+  return `${value.slice(0, 120)}…sha256:${digest}`
+}
+
+/** Lower-cases what CTIM treats case-insensitively (addresses, domains); keeps the rest. */
+export function normaliseObservable(type: string, value: string): string {
+  const trimmed = value.trim()
+  return type === 'email' || type === 'domain' ? trimmed.toLowerCase() : trimmed
+}
+
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@')
+  return at >= 0 ? address.slice(at + 1).toLowerCase() : ''
+}
+
+// SQLite accepts 32 766 bound parameters per statement, PostgreSQL 65 535.
+const MAX_PARAMS = 30_000
+
+function chunk<T>(rows: readonly T[], columns: number): T[][] {
+  const size = Math.max(1, Math.floor(MAX_PARAMS / columns))
+  const out: T[][] = []
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size))
+  return out
+}
+
+export interface TrackedRecipient {
+  index: number
+  address: string
+  domain: string
+  status: RecipientStatus
+  lastReply: string | null
+  attempts: number
+  updatedAt: number
+}
+
+export interface TrackedMessage {
+  mid: number
+  icid: number
+  receivedAt: number
+  updatedAt: number
+  listener: string
+  senderGroup: string | null
+  hatPolicy: string | null
+  direction: Direction
+  senderIp: string
+  senderRdns: string | null
+  helo: string | null
+  tls: string | null
+  authUser: string | null
+  envelopeSender: string
+  senderDomain: string | null
+  messageId: string | null
+  subject: string | null
+  headerFrom: string | null
+  headerTo: string | null
+  headerReplyTo: string | null
+  size: number
+  recipientCount: number
+  status: MessageStatus
+  reply: string | null
+  recipients: TrackedRecipient[]
+}
+
+export interface TrackingEvent {
+  id: number
+  at: number
+  mid: number | null
+  icid: number | null
+  dcid: number | null
+  event: string
+  recipient: string | null
+  details: Record<string, unknown>
+}
+
+export class TrackingStore {
+  constructor(
+    private readonly db: Kysely<GatewaySchema>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /** Writes a batch in one transaction; on error nothing of it is written. */
+  async writeBatch(batch: TrackingBatch): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.insertMessages(trx, batch.messages)
+      await this.insertEvents(trx, batch.events)
+      await this.insertObservables(trx, batch.observables)
+      await this.applyMessageUpdates(trx, batch.messageUpdates)
+      await this.applyRecipientUpdates(trx, batch.recipientUpdates)
+      for (const extra of batch.extra) {
+        if (extra.rows.length === 0) continue
+        const columns = Object.keys(extra.rows[0] as object).length
+        for (const part of chunk(extra.rows, columns)) {
+          await (trx as unknown as Kysely<Record<string, Record<string, unknown>>>)
+            .insertInto(extra.table)
+            .values(part)
+            .execute()
+        }
+      }
+    })
+  }
+
+  private async insertMessages(
+    trx: Transaction<GatewaySchema>,
+    messages: readonly NewMessage[],
+  ): Promise<void> {
+    if (messages.length === 0) return
+    const rows: MessagesTable[] = messages.map((m) => ({
+      mid: m.mid,
+      icid: m.icid,
+      received_at: m.receivedAt,
+      updated_at: m.updatedAt ?? m.receivedAt,
+      listener: m.listener,
+      sender_group: m.senderGroup,
+      hat_policy: m.hatPolicy,
+      direction: m.direction,
+      sender_ip: m.senderIp,
+      sender_rdns: m.senderRdns,
+      helo: m.helo,
+      tls: m.tls,
+      auth_user: m.authUser,
+      envelope_sender: m.envelopeSender,
+      sender_domain: m.envelopeSender ? domainOf(m.envelopeSender) : null,
+      message_id: m.messageId,
+      subject: m.subject,
+      header_from: m.headerFrom,
+      header_to: m.headerTo,
+      header_reply_to: m.headerReplyTo,
+      size: m.size,
+      recipient_count: m.recipients.length,
+      status: m.status,
+      reply: m.reply,
+    }))
+    for (const part of chunk(rows, 24)) {
+      await trx
+        .insertInto('messages')
+        .values(part)
+        .onConflict((oc) => oc.column('mid').doNothing())
+        .execute()
+    }
+    const recipients: MessageRecipientsTable[] = []
+    for (const m of messages) {
+      m.recipients.forEach((r, index) =>
+        recipients.push({
+          mid: m.mid,
+          rcpt_index: index,
+          recipient: r.address,
+          domain: domainOf(r.address),
+          status: r.status,
+          last_reply: r.lastReply ?? null,
+          attempts: r.attempts ?? 0,
+          updated_at: m.updatedAt ?? m.receivedAt,
+        }),
+      )
+    }
+    for (const part of chunk(recipients, 8)) {
+      await trx
+        .insertInto('message_recipients')
+        .values(part)
+        .onConflict((oc) => oc.columns(['mid', 'rcpt_index']).doNothing())
+        .execute()
+    }
+  }
+
+  private async insertEvents(
+    trx: Transaction<GatewaySchema>,
+    events: readonly NewEvent[],
+  ): Promise<void> {
+    if (events.length === 0) return
+    const rows: Omit<MessageEventsTable, 'id'>[] = events.map((e) => ({
+      at: e.at,
+      mid: e.mid ?? null,
+      icid: e.icid ?? null,
+      dcid: e.dcid ?? null,
+      event: e.event,
+      recipient: e.recipient ?? null,
+      details: JSON.stringify(e.details ?? {}),
+    }))
+    for (const part of chunk(rows, 7)) {
+      await trx.insertInto('message_events').values(part).execute()
+    }
+  }
+
+  private async insertObservables(
+    trx: Transaction<GatewaySchema>,
+    observables: readonly NewObservable[],
+  ): Promise<void> {
+    if (observables.length === 0) return
+    // One statement may not touch the same key twice under ON CONFLICT in PostgreSQL.
+    const unique = new Map<string, ObservablesTable>()
+    for (const o of observables) {
+      const value = normaliseObservable(o.type, o.value)
+      if (value.length === 0) continue
+      const key = observableKey(value)
+      unique.set(`${o.type}\u0000${key}\u0000${o.mid}`, {
+        type: o.type,
+        value_key: key,
+        value,
+        mid: o.mid,
+        at: o.at,
+      })
+    }
+    for (const part of chunk([...unique.values()], 5)) {
+      await trx
+        .insertInto('observables')
+        .values(part)
+        .onConflict((oc) => oc.columns(['type', 'value_key', 'mid']).doNothing())
+        .execute()
+    }
+  }
+
+  private async applyMessageUpdates(
+    trx: Transaction<GatewaySchema>,
+    updates: readonly MessageUpdate[],
+  ): Promise<void> {
+    if (updates.length === 0) return
+    // WITH v AS (VALUES …) UPDATE … FROM v works on PostgreSQL and on SQLite ≥ 3.33: one statement per
+    // chunk instead of one per row (a round trip each on PostgreSQL).
+    for (const part of chunk(updates, 3)) {
+      const values = sql.join(
+        part.map(
+          (u) =>
+            sql`(CAST(${u.mid} AS bigint), CAST(${u.status} AS text), CAST(${u.at} AS bigint))`,
+        ),
+      )
+      await sql`WITH v(mid, status, at) AS (VALUES ${values})
+        UPDATE messages SET status = v.status, updated_at = v.at
+        FROM v WHERE messages.mid = v.mid`.execute(trx)
+    }
+  }
+
+  private async applyRecipientUpdates(
+    trx: Transaction<GatewaySchema>,
+    updates: readonly RecipientUpdate[],
+  ): Promise<void> {
+    if (updates.length === 0) return
+    for (const part of chunk(updates, 6)) {
+      const values = sql.join(
+        part.map(
+          (u) =>
+            sql`(CAST(${u.mid} AS bigint), CAST(${u.index} AS integer), CAST(${u.status} AS text), CAST(${u.lastReply ?? null} AS text), CAST(${u.attempts ?? 0} AS integer), CAST(${u.at} AS bigint))`,
+        ),
+      )
+      await sql`WITH v(mid, rcpt_index, status, last_reply, attempts, at) AS (VALUES ${values})
+        UPDATE message_recipients SET status = v.status,
+          last_reply = COALESCE(v.last_reply, message_recipients.last_reply),
+          attempts = message_recipients.attempts + v.attempts,
+          updated_at = v.at
+        FROM v WHERE message_recipients.mid = v.mid AND message_recipients.rcpt_index = v.rcpt_index`.execute(
+        trx,
+      )
+    }
+  }
+
+  /** Highest MID and ICID recorded, so that a restarted gateway continues after them. */
+  async highestIds(): Promise<{ mid: number; icid: number; dcid: number }> {
+    const m = await this.db
+      .selectFrom('messages')
+      .select((eb) => [eb.fn.max('mid').as('mid'), eb.fn.max('icid').as('icid')])
+      .executeTakeFirst()
+    const e = await this.db
+      .selectFrom('message_events')
+      .select((eb) => [eb.fn.max('icid').as('icid'), eb.fn.max('dcid').as('dcid')])
+      .executeTakeFirst()
+    return {
+      mid: Number(m?.mid ?? 0),
+      icid: Math.max(Number(m?.icid ?? 0), Number(e?.icid ?? 0)),
+      dcid: Number(e?.dcid ?? 0),
+    }
+  }
+
+  async getMessage(mid: number): Promise<TrackedMessage | undefined> {
+    const row = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('mid', '=', mid)
+      .executeTakeFirst()
+    if (!row) return undefined
+    const recipients = await this.db
+      .selectFrom('message_recipients')
+      .selectAll()
+      .where('mid', '=', mid)
+      .orderBy('rcpt_index')
+      .execute()
+    return toTrackedMessage(row, recipients)
+  }
+
+  /** Newest first; `before` pages by MID. */
+  async listMessages(
+    options: { limit?: number; before?: number; status?: MessageStatus } = {},
+  ): Promise<TrackedMessage[]> {
+    let q = this.db.selectFrom('messages').selectAll()
+    if (options.before !== undefined) q = q.where('mid', '<', options.before)
+    if (options.status !== undefined) q = q.where('status', '=', options.status)
+    const rows = await q
+      .orderBy('mid', 'desc')
+      .limit(Math.min(options.limit ?? 50, 1000))
+      .execute()
+    if (rows.length === 0) return []
+    const recipients = await this.db
+      .selectFrom('message_recipients')
+      .selectAll()
+      .where(
+        'mid',
+        'in',
+        rows.map((r) => r.mid),
+      )
+      .orderBy('mid')
+      .orderBy('rcpt_index')
+      .execute()
+    const byMid = new Map<number, MessageRecipientsTable[]>()
+    for (const r of recipients) {
+      const list = byMid.get(r.mid) ?? []
+      list.push(r)
+      byMid.set(r.mid, list)
+    }
+    return rows.map((row) => toTrackedMessage(row, byMid.get(row.mid) ?? []))
+  }
+
+  /** The timeline of a message: its own events and those of its injection connection. */
+  async listEvents(mid: number): Promise<TrackingEvent[]> {
+    const message = await this.db
+      .selectFrom('messages')
+      .select(['icid'])
+      .where('mid', '=', mid)
+      .executeTakeFirst()
+    let q = this.db.selectFrom('message_events').selectAll()
+    q =
+      message === undefined
+        ? q.where('mid', '=', mid)
+        : q.where((eb) =>
+            eb.or([
+              eb('mid', '=', mid),
+              eb.and([eb('icid', '=', message.icid), eb('mid', 'is', null)]),
+            ]),
+          )
+    const rows = await q.orderBy('at').orderBy('id').execute()
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      mid: r.mid === null ? null : Number(r.mid),
+      icid: r.icid === null ? null : Number(r.icid),
+      dcid: r.dcid === null ? null : Number(r.dcid),
+      event: r.event,
+      recipient: r.recipient,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }))
+  }
+
+  /** MIDs carrying an observable, newest first (exact match on the normalised value). */
+  async findByObservable(
+    type: ObservableType,
+    value: string,
+    options: { limit?: number; since?: number; until?: number } = {},
+  ): Promise<number[]> {
+    const normalised = normaliseObservable(type, value)
+    let q = this.db
+      .selectFrom('observables')
+      .select('mid')
+      .where('type', '=', type)
+      .where('value_key', '=', observableKey(normalised))
+      .where('value', '=', normalised)
+    if (options.since !== undefined) q = q.where('at', '>=', options.since)
+    if (options.until !== undefined) q = q.where('at', '<', options.until)
+    const rows = await q
+      .orderBy('mid', 'desc')
+      .limit(Math.min(options.limit ?? 100, 10_000))
+      .execute()
+    return rows.map((r) => Number(r.mid))
+  }
+
+  /** The observables recorded for a message. */
+  async listObservables(mid: number): Promise<{ type: string; value: string }[]> {
+    const rows = await this.db
+      .selectFrom('observables')
+      .select(['type', 'value'])
+      .where('mid', '=', mid)
+      .orderBy('type')
+      .orderBy('value')
+      .execute()
+    return rows
+  }
+
+  get engine(): Dialect {
+    return this.dialect
+  }
+}
+
+function toTrackedMessage(
+  row: MessagesTable,
+  recipients: readonly MessageRecipientsTable[],
+): TrackedMessage {
+  return {
+    mid: Number(row.mid),
+    icid: Number(row.icid),
+    receivedAt: Number(row.received_at),
+    updatedAt: Number(row.updated_at),
+    listener: row.listener,
+    senderGroup: row.sender_group,
+    hatPolicy: row.hat_policy,
+    direction: row.direction as Direction,
+    senderIp: row.sender_ip,
+    senderRdns: row.sender_rdns,
+    helo: row.helo,
+    tls: row.tls,
+    authUser: row.auth_user,
+    envelopeSender: row.envelope_sender,
+    senderDomain: row.sender_domain,
+    messageId: row.message_id,
+    subject: row.subject,
+    headerFrom: row.header_from,
+    headerTo: row.header_to,
+    headerReplyTo: row.header_reply_to,
+    size: Number(row.size),
+    recipientCount: Number(row.recipient_count),
+    status: row.status as MessageStatus,
+    reply: row.reply,
+    recipients: recipients.map((r) => ({
+      index: Number(r.rcpt_index),
+      address: r.recipient,
+      domain: r.domain,
+      status: r.status as RecipientStatus,
+      lastReply: r.last_reply,
+      attempts: Number(r.attempts),
+      updatedAt: Number(r.updated_at),
+    })),
+  }
+}
