@@ -27,6 +27,7 @@ import {
   NewCasebookSchema,
   NewIncidentSchema,
   NewJudgementSchema,
+  OBSERVABLE_TYPES,
 } from '@postern/ctim'
 import { privateIntelErrors } from './private-intel-errors.js'
 import { QuerySyntaxError } from './search/query-parser.js'
@@ -421,6 +422,67 @@ export async function ctiaRoutes(app: HttpApp, options: CtiaRoutesOptions): Prom
       },
     )
   }
+
+  const observableParams = z.object({
+    observable_type: z.enum(OBSERVABLE_TYPES).describe('CTIM observable type'),
+    observable_value: z.string().min(1).max(2048).describe('Observable value'),
+  })
+  app.get(
+    '/:observable_type/:observable_value/verdict',
+    {
+      config: { scope: 'private-intel:read' },
+      schema: {
+        tags: ['Verdict'],
+        summary: "The org's current verdict on an observable (from its judgements)",
+        params: observableParams,
+        response: { 200: entitySchema, 404: z.object({ error: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const { observable_type: type, observable_value: value } = request.params
+      const answer = await options.judgements.deliberate(
+        callerOf(request).orgId,
+        [{ type, value }],
+        (e) => idUrl(baseUrl, e.entityType, e.id),
+      )
+      const verdict = answer.verdicts.docs[0]
+      if (!verdict)
+        return reply
+          .code(404)
+          .send({ error: 'no verdict currently available for the supplied observable' })
+      return { ...verdict }
+    },
+  )
+  app.get(
+    '/:observable_type/:observable_value/judgements',
+    {
+      config: { scope: 'private-intel:read' },
+      schema: {
+        tags: ['Judgement'],
+        summary: 'Judgements on an observable',
+        params: observableParams,
+        querystring: z.looseObject(searchQuerySchema.shape),
+        response: { 200: z.array(entitySchema) },
+      },
+    },
+    async (request, reply) => {
+      const { observable_type: type, observable_value: value } = request.params
+      const { query, filter } = parseSearch('judgement', request.query)
+      const search = {
+        ...toCtiaSearch(query),
+        filter: {
+          op: 'and' as const,
+          filters: [
+            filter,
+            { op: 'match' as const, field: 'observable.type', value: type, wildcard: false },
+            { op: 'match' as const, field: 'observable.value', value, wildcard: false },
+          ],
+        },
+      }
+      const result = await entities.search(callerOf(request), 'judgement', search)
+      return reply.headers(pagingHeaders(search, result)).send(result.hits.map(render))
+    },
+  )
 
   app.post(
     '/incident/:id/status',
