@@ -22,6 +22,9 @@ import { WatchNotifier, type WatchNotification } from '../watchlist/notifiers.js
 import { WatchlistService } from '../watchlist/watchlist-service.js'
 import { watchlistRoutes } from '../watchlist/watchlist-routes.js'
 import { IncidentService } from '../incidents/incident-service.js'
+import { AutoIncidents } from '../incidents/auto-incidents.js'
+import { AutoIncidentPolicyService, GatewayEventHandler } from '../incidents/gateway-events.js'
+import { autoPolicyRoutes } from '../incidents/auto-policy-routes.js'
 import { JudgementService } from '../judgements/judgement-service.js'
 import { BundleService } from '../sharing/bundle-service.js'
 import { StixExportService } from '../sharing/stix-export.js'
@@ -41,6 +44,8 @@ export interface PrivateIntelHarness {
   incidents: IncidentService
   judgements: JudgementService
   watchlist: WatchlistService
+  /** What the tunnel calls with each gateway event. */
+  gatewayEvents: GatewayEventHandler
   /** Console notifications the watchlist sent. */
   consoleNotifications: WatchNotification[]
   audit: AuditLog
@@ -68,7 +73,8 @@ export async function startPrivateIntelHarness(
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 5, 1, 9))
   const audit = new AuditLog(database.db, clock)
   const entities = new CtiaEntityService({ store: new CtiaEntityStore(database), audit, clock })
-  const incidents = new IncidentService(entities, new IncidentStore(database.db))
+  const incidentStore = new IncidentStore(database.db)
+  const incidents = new IncidentService(entities, incidentStore)
   const casebooks = new CasebookService({
     entities,
     activeCases: new ActiveCaseStore(database.db),
@@ -88,6 +94,24 @@ export async function startPrivateIntelHarness(
       logger: silentLogger(),
       console: (n) => consoleNotifications.push(n),
     }),
+  })
+  const gatewayEvents = new GatewayEventHandler({
+    autoIncidents: new AutoIncidents({
+      entities,
+      incidents,
+      casebooks,
+      campaigns: incidentStore,
+      logger: silentLogger(),
+    }),
+    watchlist,
+    policies: incidentStore,
+    logger: silentLogger(),
+  })
+  const autoPolicies = new AutoIncidentPolicyService({
+    handler: gatewayEvents,
+    policies: incidentStore,
+    audit,
+    now: () => clock.now(),
   })
   const baseUrl = options.baseUrl ?? 'https://hub.example:443'
   const bundles = new BundleService({ entities, incidents, judgements, baseUrl })
@@ -136,6 +160,10 @@ export async function startPrivateIntelHarness(
         }),
         callerOf: (request) => callers.get(request)!,
       })
+      await api.register(autoPolicyRoutes, {
+        policies: autoPolicies,
+        callerOf: (request) => callers.get(request)!,
+      })
       await api.register(watchlistRoutes, {
         watchlist,
         callerOf: (request) => callers.get(request)!,
@@ -152,6 +180,7 @@ export async function startPrivateIntelHarness(
     incidents,
     judgements,
     watchlist,
+    gatewayEvents,
     consoleNotifications,
     audit,
     clock,

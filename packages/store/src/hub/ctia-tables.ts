@@ -105,6 +105,14 @@ export interface WatchSightingsTable {
   details: string
 }
 
+export interface AutoIncidentPoliciesTable {
+  org_id: string
+  detections: string
+  window_ms: number
+  updated_at: number
+  updated_by: string
+}
+
 /** The tables this area (casebooks, incidents, judgements, watchlist) adds to the hub schema. */
 export interface CtiaSchema {
   ctia_entities: CtiaEntitiesTable
@@ -115,4 +123,5 @@ export interface CtiaSchema {
   active_cases: ActiveCasesTable
   watches: WatchesTable
   watch_sightings: WatchSightingsTable
+  auto_incident_policies: AutoIncidentPoliciesTable
 }

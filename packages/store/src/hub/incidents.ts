@@ -19,6 +19,13 @@ export interface IncidentCampaign {
   events: number
 }
 
+export interface StoredAutoIncidentPolicy {
+  detections: string[]
+  windowMs: number
+  updatedAt: number
+  updatedBy: string
+}
+
 /**
  * What incidents need beyond their CTIM document: the history of status changes and the
  * campaign table that groups automatic detections into one incident per window.
@@ -143,6 +150,36 @@ export class IncidentStore {
       .where('detection', '=', detection)
       .where('key_type', '=', key.type)
       .where('key_value', '=', key.value)
+      .execute()
+  }
+
+  async autoPolicy(orgId: string): Promise<StoredAutoIncidentPolicy | undefined> {
+    const row = await this.db
+      .selectFrom('auto_incident_policies')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .executeTakeFirst()
+    return row
+      ? {
+          detections: JSON.parse(row.detections) as string[],
+          windowMs: Number(row.window_ms),
+          updatedAt: Number(row.updated_at),
+          updatedBy: row.updated_by,
+        }
+      : undefined
+  }
+
+  async setAutoPolicy(orgId: string, policy: StoredAutoIncidentPolicy): Promise<void> {
+    const values = {
+      detections: JSON.stringify(policy.detections),
+      window_ms: policy.windowMs,
+      updated_at: policy.updatedAt,
+      updated_by: policy.updatedBy,
+    }
+    await this.db
+      .insertInto('auto_incident_policies')
+      .values({ org_id: orgId, ...values })
+      .onConflict((oc) => oc.column('org_id').doUpdateSet(values))
       .execute()
   }
 }

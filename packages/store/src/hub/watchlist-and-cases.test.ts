@@ -96,6 +96,19 @@ describe.each(BACKENDS)('incident, active case and watch stores on %s', (dialect
     })
   })
 
+  it('keeps one auto-incident policy per org', async () => {
+    const incidents = new IncidentStore(database.db)
+    expect(await incidents.autoPolicy('org-a')).toBeUndefined()
+    const policy = { detections: ['virus'], windowMs: 600_000, updatedAt: T0, updatedBy: 'u1' }
+    await incidents.setAutoPolicy('org-a', policy)
+    await incidents.setAutoPolicy('org-a', { ...policy, detections: ['virus', 'malicious_url'] })
+    expect(await incidents.autoPolicy('org-a')).toEqual({
+      ...policy,
+      detections: ['virus', 'malicious_url'],
+    })
+    expect(await incidents.autoPolicy('org-b')).toBeUndefined()
+  })
+
   it('remembers one active case per user and only within the org', async () => {
     const cases = new ActiveCaseStore(database.db)
     expect(await cases.get('org-a', 'u1')).toBeUndefined()

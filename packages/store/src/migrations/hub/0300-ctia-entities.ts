@@ -208,3 +208,17 @@ export const watchlistMigration: DialectMigration = {
       .execute()
   },
 }
+
+/** Which gateway detections raise incidents, per org, and how long a campaign stays open. */
+export const autoIncidentPolicyMigration: DialectMigration = {
+  async up(db) {
+    await db.schema
+      .createTable('auto_incident_policies')
+      .addColumn('org_id', 'text', (c) => c.primaryKey())
+      .addColumn('detections', 'text', (c) => c.notNull())
+      .addColumn('window_ms', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_by', 'text', (c) => c.notNull())
+      .execute()
+  },
+}

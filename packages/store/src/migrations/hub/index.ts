@@ -2,6 +2,7 @@ import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
 import {
   activeCasesMigration,
+  autoIncidentPolicyMigration,
   ctiaEntitiesMigration,
   incidentStatusHistoryMigration,
   watchlistMigration,
@@ -14,4 +15,5 @@ export const hubMigrations: Record<string, DialectMigration> = {
   '0301_incident_status_history': incidentStatusHistoryMigration,
   '0302_active_cases': activeCasesMigration,
   '0303_watchlist': watchlistMigration,
+  '0304_auto_incident_policies': autoIncidentPolicyMigration,
 }
