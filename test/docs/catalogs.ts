@@ -2,6 +2,9 @@ import { coreErrors, type DocumentedCatalog, type CatalogEntry } from '@postern/
 import { storeErrors } from '@postern/store'
 import { httpErrors } from '@postern/http'
 import { privateIntelErrors } from '../../apps/hub/src/casebooks/private-intel-errors.js'
+import { ctimErrors } from '@postern/ctim'
+import { relayErrors } from '@postern/relay'
+import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -15,4 +18,10 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Storage (`STORE`)', entries: entries(storeErrors) },
   { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
   { title: 'Hub private intelligence (`HUB_PI`)', entries: entries(privateIntelErrors) },
+  { title: 'CTIM, inspect and exchange formats (`CTIM`)', entries: entries(ctimErrors) },
+  { title: 'Relay modules (`RELAY`)', entries: entries(relayErrors) },
+  {
+    title: 'Gateway remediation, tracking search and reporting (`GW`)',
+    entries: entries(remediationErrors),
+  },
 ]

@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely'
 import type { AuditLogTable } from '../shared/audit-log.js'
+import type { RemediationTables } from './remediation-tables.js'
 
 /** One mail transaction (MID): envelope, header summary, client, status (migration 0100). */
 export interface MessagesTable {
@@ -87,7 +88,7 @@ export interface ApiTokensTable {
 }
 
 /** Tables of the gateway's database (see migrations/gateway). */
-export interface GatewaySchema {
+export interface GatewaySchema extends RemediationTables {
   audit_log: AuditLogTable
   messages: MessagesTable
   message_recipients: MessageRecipientsTable
