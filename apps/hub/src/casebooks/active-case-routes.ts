@@ -3,12 +3,12 @@ import { z } from 'zod'
 import type { HttpApp } from '@postern/http'
 import type { Caller } from './caller.js'
 import type { CasebookService } from './casebook-service.js'
-import { renderEntity, shortIdFrom } from './ctia-http.js'
+import { renderEntity, shortIdFrom, type BaseUrl } from './ctia-http.js'
 import { ObservableSchema } from '@postern/ctim'
 
 export interface ActiveCaseRoutesOptions {
   casebooks: CasebookService
-  baseUrl: string
+  baseUrl: BaseUrl
   callerOf: (request: FastifyRequest) => Caller
 }
 

@@ -15,8 +15,14 @@ export interface CtiaHttpContext {
    * Public origin of the private-intel API, e.g. `https://hub.example.com:443` — entity ids
    * are `<baseUrl>/ctia/<type>/<short id>`.
    */
-  baseUrl: string
+  baseUrl: BaseUrl
 }
+
+/**
+ * The public origin, or a function that gives it: the hub knows its URL only once it listens
+ * (port 0 in tests, `publicUrl` otherwise), after the routes are registered.
+ */
+export type BaseUrl = string | (() => string)
 
 const SHORT_ID = /^([a-z-]+)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
 
@@ -32,19 +38,20 @@ export function shortIdFrom(raw: string, entityType: CtiaEntityType): string {
   return parsed.shortId
 }
 
-export function idUrl(baseUrl: string, entityType: string, shortId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/ctia/${entityType}/${shortId}`
+export function idUrl(baseUrl: BaseUrl, entityType: string, shortId: string): string {
+  const origin = typeof baseUrl === 'function' ? baseUrl() : baseUrl
+  return `${origin.replace(/\/+$/, '')}/ctia/${entityType}/${shortId}`
 }
 
 /** A stored reference as clients see it: short ids of our entities become URLs. */
-function refUrl(baseUrl: string, ref: unknown): unknown {
+function refUrl(baseUrl: BaseUrl, ref: unknown): unknown {
   if (typeof ref !== 'string') return ref
   const match = SHORT_ID.exec(ref)
   return match ? idUrl(baseUrl, match[1]!.toLowerCase(), ref) : ref
 }
 
 /** The CTIM document served for a stored entity. */
-export function renderEntity(entity: CtiaEntity, baseUrl: string): Record<string, unknown> {
+export function renderEntity(entity: CtiaEntity, baseUrl: BaseUrl): Record<string, unknown> {
   const doc: Record<string, unknown> = {
     ...entity.doc,
     id: idUrl(baseUrl, entity.entityType, entity.id),

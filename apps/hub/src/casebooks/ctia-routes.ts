@@ -11,6 +11,7 @@ import type { Caller } from './caller.js'
 import type { CasebookService } from './casebook-service.js'
 import type { CtiaEntityService, WriteContext } from './ctia-entity-service.js'
 import {
+  type BaseUrl,
   ctiaErrorHandler,
   ctiaValidatorCompiler,
   idUrl,
@@ -52,7 +53,7 @@ export interface CtiaRoutesOptions {
   /** CTIM bundle export and import (`/ctia/bundle/...`). */
   bundles: BundleService
   /** Public origin of the private-intel API (ids are `<baseUrl>/ctia/<type>/<id>`). */
-  baseUrl: string
+  baseUrl: BaseUrl
   /** The caller of an authenticated request (the hub's `request.auth`). */
   callerOf: (request: FastifyRequest) => Caller
 }

@@ -1,5 +1,6 @@
 import type { AuditLog, CtiaEntity } from '@postern/store'
 import { auditActorOf, ownerOf, type Caller } from '../casebooks/caller.js'
+import type { BaseUrl } from '../casebooks/ctia-http.js'
 import type { CtiaEntityService, WriteContext } from '../casebooks/ctia-entity-service.js'
 import { idUrl } from '../casebooks/ctia-http.js'
 import { privateIntelErrors } from '../casebooks/private-intel-errors.js'
@@ -104,7 +105,7 @@ export class BlockPushService {
       entities: CtiaEntityService
       pusher: GatewayBlockPusher
       audit: AuditLog
-      baseUrl: string
+      baseUrl: BaseUrl
     },
   ) {}
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import type { CtiaEntity, CtiaEntityType } from '@postern/store'
 import type { Caller } from '../casebooks/caller.js'
+import type { BaseUrl } from '../casebooks/ctia-http.js'
 import type { CtiaEntityService, WriteContext } from '../casebooks/ctia-entity-service.js'
 import { renderEntity } from '../casebooks/ctia-http.js'
 import {
@@ -61,7 +62,7 @@ export class BundleService {
       entities: CtiaEntityService
       incidents: IncidentService
       judgements: JudgementService
-      baseUrl: string
+      baseUrl: BaseUrl
     },
   ) {}
 

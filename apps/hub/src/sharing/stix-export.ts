@@ -7,6 +7,7 @@ import {
 } from '@postern/ctim'
 import type { CtiaEntity } from '@postern/store'
 import type { Caller } from '../casebooks/caller.js'
+import type { BaseUrl } from '../casebooks/ctia-http.js'
 import type { CtiaEntityService } from '../casebooks/ctia-entity-service.js'
 import { idUrl } from '../casebooks/ctia-http.js'
 import type { IncidentService } from '../incidents/incident-service.js'
@@ -46,7 +47,7 @@ export class StixExportService {
       entities: CtiaEntityService
       incidents: IncidentService
       judgements: JudgementService
-      baseUrl: string
+      baseUrl: BaseUrl
       /** The producer named in the bundle's identity, e.g. the organisation. */
       producerName: string
     },
