@@ -2,6 +2,8 @@ import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { parseHostPort } from '@postern/core'
+import { byteSize, duration } from './config-values.js'
+import { pipelineConfigSchema } from './pipeline/config.js'
 import { remediationConfigSchema } from './remediation/config.js'
 
 /**
@@ -15,61 +17,9 @@ import { remediationConfigSchema } from './remediation/config.js'
 // Shared value types
 // ---------------------------------------------------------------------------------------------
 
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-}
-
-/** `250ms`, `30s`, `5m`, `4h`, `5d`, or a number of milliseconds. */
-export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') return value
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim())
-  if (!match) return Number.NaN
-  return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] as string] as number))
-}
-
-/** A duration in the config (`30s`, `5m`, `4h`, `5d`, or milliseconds), parsed to milliseconds. */
-export function duration(description: string) {
-  return z
-    .union([z.number().int().nonnegative(), z.string()])
-    .transform((value, ctx) => {
-      const ms = parseDuration(value)
-      if (!Number.isFinite(ms) || ms < 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${value}" is not a duration: write e.g. 500ms, 30s, 5m, 4h, 5d`,
-        })
-        return z.NEVER
-      }
-      return ms
-    })
-    .describe(description)
-}
-
-/** A byte size (`10MB`, `512KB`, `1GB` with 1024 multiples, or a number of bytes). */
-export function byteSize(description: string) {
-  return z
-    .union([z.number().int().positive(), z.string()])
-    .transform((value, ctx) => {
-      if (typeof value === 'number') return value
-      const match = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)$/i.exec(value.trim())
-      if (!match) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${value}" is not a size: write e.g. 512KB, 10MB or a number of bytes`,
-        })
-        return z.NEVER
-      }
-      const unit = (match[2] as string).toUpperCase()
-      const factor =
-        unit === 'GB' ? 1024 ** 3 : unit === 'MB' ? 1024 ** 2 : unit === 'KB' ? 1024 : 1
-      return Math.round(Number(match[1]) * factor)
-    })
-    .describe(description)
-}
+// Durations and sizes are shared with the areas' own sub-schemas (content pipeline …), which
+// cannot import this file without an import cycle.
+export { byteSize, duration, parseDuration } from './config-values.js'
 
 /** `host:port` (`[v6]:port`, `:port` for all interfaces); port 0 lets the OS choose. */
 export function listenAddress(description: string) {
@@ -753,6 +703,9 @@ export const gatewayConfigSchema = z
     rdns: rdnsSchema.prefault({}).describe('Reverse DNS lookups for HAT rules and tracking.'),
     api: apiSchema.prefault({}).describe('HTTP API accounts and access.'),
     log: logSchema.prefault({}).describe('Logging.'),
+    pipeline: pipelineConfigSchema
+      .prefault({})
+      .describe('Content pipeline: analysis, authentication, scanners, policies, quarantines.'),
     remediation: remediationConfigSchema,
   })
   .strict()

@@ -1,6 +1,7 @@
 import { createLogger, describeError, formatHostPort, loadConfig } from '@postern/core'
 import { gatewayConfigSchema, type GatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
+import { contentPipelineExtension } from './pipeline/extension.js'
 import { remediationExtension } from './remediation/extension.js'
 
 /**
@@ -8,7 +9,7 @@ import { remediationExtension } from './remediation/extension.js'
  * cloud connector) add theirs here.
  */
 export function defaultExtensions(): GatewayExtension[] {
-  return [remediationExtension()]
+  return [contentPipelineExtension(), remediationExtension()]
 }
 
 export interface RunOptions {

@@ -22,6 +22,21 @@ import type { DeliveryRequest, RecipientResult, Transport } from './transport.js
 
 export type QueueState = 'processing' | 'active' | 'deferred' | 'held'
 
+/** A message the gateway sends itself (see `DeliveryQueue.submit`). */
+export interface SubmittedMessage {
+  origin: 'release' | 'notification'
+  direction: 'incoming' | 'outgoing'
+  /** '' for the null reverse-path (notifications). */
+  mailFrom: string
+  recipients: readonly string[]
+  /** The whole message, CRLF line endings. */
+  body: Buffer
+  /** The message this one comes from (the quarantined original, the notified-about one). */
+  relatedMid: number | null
+  /** Why it is sent, for the timeline. */
+  reason: string
+}
+
 export interface QueueDeps {
   config: GatewayConfig
   spool: Spool
@@ -648,6 +663,77 @@ export class DeliveryQueue {
     this.deps.metrics.queueDepth.set({ state: item.state }, this.counts[item.state])
     item.version++
     this.dropBody(item)
+  }
+
+  /**
+   * Queues a message the gateway itself sends — a copy released from a quarantine, a policy
+   * notification — under a new MID: stored durably and already processed (delivered as given,
+   * never scanned again), with its own timeline that names the message it comes from.
+   * Resolves with the new MID once the spool holds it.
+   */
+  async submit(message: SubmittedMessage): Promise<number> {
+    const at = this.clock.now()
+    const mid = this.deps.spool.allocateMid()
+    const head = message.body.subarray(0, 8192).toString('latin1')
+    const field = (name: string): string | null =>
+      new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(head)?.[1]?.trim() ?? null
+    const eightBit = message.body.some((b) => b > 127)
+    const meta: MessageMeta = {
+      mid,
+      icid: 0,
+      receivedAt: at,
+      direction: message.direction,
+      origin: message.origin,
+      envelope: {
+        mailFrom: message.mailFrom,
+        recipients: [...message.recipients],
+        bodyType: eightBit ? '8bitmime' : '7bit',
+        // RFC 6531 §3.4: SMTPUTF8 is needed when an envelope address is not ASCII.
+        smtpUtf8: [message.mailFrom, ...message.recipients].some((a) =>
+          /[\u0080-\u{10ffff}]/u.test(a),
+        ),
+      },
+      client: {
+        ip: '127.0.0.1',
+        port: 0,
+        rdns: null,
+        helo: null,
+        listener: message.origin,
+        senderGroup: null,
+        hatPolicy: null,
+        tls: null,
+        authUser: null,
+      },
+      headers: {
+        messageId: field('Message-ID')?.replace(/^<|>$/g, '') ?? null,
+        subject: field('Subject'),
+        from: field('From'),
+        to: field('To'),
+        replyTo: field('Reply-To'),
+        date: field('Date'),
+      },
+      size: message.body.length,
+      receivedHeader: '',
+    }
+    const entry = await this.deps.spool.storeMessage(
+      meta,
+      { kind: 'inline', chunks: [message.body], size: message.body.length },
+      { outcomes: message.recipients.map(() => ({ action: 'deliver' as const })), variants: [] },
+    )
+    this.deps.tracking.message(trackingRow(meta, 'queued'))
+    this.deps.tracking.observables(envelopeObservables(meta))
+    this.deps.tracking.event({
+      at,
+      mid,
+      event: 'SUBMITTED',
+      details: { origin: message.origin, relatedMid: message.relatedMid, reason: message.reason },
+    })
+    this.logger.info(
+      { event: 'QUEUE_SUBMITTED', mid, origin: message.origin, relatedMid: message.relatedMid },
+      'message submitted by the gateway',
+    )
+    this.enqueue(entry, message.body)
+    return mid
   }
 
   private async expireUnprocessed(item: QueueItem, reason: string): Promise<void> {

@@ -79,6 +79,21 @@ export const SMTP_REPLIES = {
     enhanced: '5.7.1',
     text: 'Sender domain rejected by policy',
   },
+  /** The session policy (block lists) refused the client's IP address. */
+  CLIENT_BLOCKED: {
+    code: 550,
+    enhanced: '5.7.1',
+    text: 'Mail from your IP address is rejected by policy',
+  },
+  /**
+   * An internal user whose outgoing mail an administrator (or an outgoing policy) blocked,
+   * typically a compromised account; refused until the user is unblocked.
+   */
+  USER_BLOCKED: {
+    code: 550,
+    enhanced: '5.7.1',
+    text: 'Sending from this account is blocked by the administrator (possibly compromised); contact your mail administrator',
+  },
   /** The session policy refused a recipient (e.g. a blocked user). */
   RECIPIENT_BLOCKED: {
     code: 550,

@@ -46,7 +46,12 @@ export type PolicyDecision =
       /** A refusal reply of `smtp/replies.ts` (e.g. SENDER_BLOCKED, RECIPIENT_BLOCKED). */
       reply: Extract<
         SmtpReplyKey,
-        'SENDER_BLOCKED' | 'SENDER_DOMAIN_BLOCKED' | 'RECIPIENT_BLOCKED' | 'RELAY_DENIED'
+        | 'SENDER_BLOCKED'
+        | 'SENDER_DOMAIN_BLOCKED'
+        | 'CLIENT_BLOCKED'
+        | 'USER_BLOCKED'
+        | 'RECIPIENT_BLOCKED'
+        | 'RELAY_DENIED'
       >
       /** Why, for logs and tracking (e.g. `blocklist:sender:evil@example.com`). Never sent. */
       reason: string

@@ -17,8 +17,11 @@ export interface MessageMeta {
   icid: number
   receivedAt: number
   direction: Direction
-  /** `smtp`: received by a listener; `dsn`: a bounce report the gateway generated. */
-  origin: 'smtp' | 'dsn'
+  /**
+   * `smtp`: received by a listener; `dsn`: a bounce report the gateway generated; `release`: a
+   * copy released from a quarantine; `notification`: a policy notification.
+   */
+  origin: 'smtp' | 'dsn' | 'release' | 'notification'
   envelope: MessageEnvelope
   client: ClientInfo
   headers: HeaderSummary

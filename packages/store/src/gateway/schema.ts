@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely'
 import type { AuditLogTable } from '../shared/audit-log.js'
+import type { ContentSchema } from './content-schema.js'
 import type { RemediationTables } from './remediation-tables.js'
 
 /** One mail transaction (MID): envelope, header summary, client, status (migration 0100). */
@@ -88,7 +89,7 @@ export interface ApiTokensTable {
 }
 
 /** Tables of the gateway's database (see migrations/gateway). */
-export interface GatewaySchema extends RemediationTables {
+export interface GatewaySchema extends ContentSchema, RemediationTables {
   audit_log: AuditLogTable
   messages: MessagesTable
   message_recipients: MessageRecipientsTable

@@ -257,9 +257,12 @@ export class TrackingStore {
         if (extra.rows.length === 0) continue
         const columns = Object.keys(extra.rows[0] as object).length
         for (const part of chunk(extra.rows, columns)) {
+          // A message processed again after a crash writes the same rows again: the first
+          // write stands, and the batch (with everyone else's rows) is not refused for it.
           await (trx as unknown as Kysely<Record<string, Record<string, unknown>>>)
             .insertInto(extra.table)
             .values(part)
+            .onConflict((oc) => oc.doNothing())
             .execute()
         }
       }
