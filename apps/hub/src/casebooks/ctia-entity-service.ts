@@ -173,6 +173,31 @@ export class CtiaEntityService {
     return ids.length
   }
 
+  /** `/metric/topn` and `/metric/cardinality`. */
+  async valueCounts(
+    caller: Caller,
+    entityType: CtiaEntityType,
+    field: string,
+    filter: CtiaFilter,
+    limit: number,
+  ): Promise<{ values: { key: string; count: number }[]; distinct: number }> {
+    return withQueryErrors(() =>
+      this.store.valueCounts(caller.orgId, entityType, field, normaliseIds(filter), limit),
+    )
+  }
+
+  /** `/metric/histogram`: the time values to bucket (bounded). */
+  async timeValues(
+    caller: Caller,
+    entityType: CtiaEntityType,
+    field: string,
+    filter: CtiaFilter,
+  ): Promise<number[]> {
+    return withQueryErrors(() =>
+      this.store.timeValues(caller.orgId, entityType, field, normaliseIds(filter), 100_000),
+    )
+  }
+
   async byExternalId(
     caller: Caller,
     entityType: CtiaEntityType,

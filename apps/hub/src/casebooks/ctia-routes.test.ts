@@ -323,6 +323,66 @@ describe.each(BACKENDS)('CTIA routes on %s', (dialect) => {
     )
   })
 
+  it('answers the metric routes (histogram, topn, cardinality)', async () => {
+    const auth = 'Bearer test:org-metrics:carol'
+    for (const [i, source] of ['a', 'b', 'a', 'a'].entries()) {
+      await call('POST', '/ctia/casebook', auth, {
+        source,
+        timestamp: `2026-05-0${i + 1}T10:00:00.000Z`,
+        observables: [{ type: 'domain', value: i % 2 ? 'odd.example' : 'even.example' }],
+      })
+    }
+    const histogram = await call(
+      'GET',
+      '/ctia/casebook/metric/histogram?aggregate-on=timestamp&granularity=week&from=2026-04-01T00:00:00.000Z',
+      auth,
+    )
+    expect(histogram.status).toBe(200)
+    expect(histogram.json()).toMatchObject({
+      type: 'histogram',
+      data: [
+        { key: '2026-04-27T00:00:00.000Z', value: 3 },
+        { key: '2026-05-04T00:00:00.000Z', value: 1 },
+      ],
+    })
+    const topn = await call(
+      'GET',
+      '/ctia/casebook/metric/topn?aggregate-on=source&from=2026-01-01T00:00:00.000Z',
+      auth,
+    )
+    expect(topn.json()).toMatchObject({
+      type: 'topn',
+      data: [
+        { key: 'a', value: 3 },
+        { key: 'b', value: 1 },
+      ],
+    })
+    const byObservable = await call(
+      'GET',
+      '/ctia/casebook/metric/topn?aggregate-on=observables.value&from=2026-01-01T00:00:00.000Z&limit=1',
+      auth,
+    )
+    expect(byObservable.json().data).toEqual([{ key: 'even.example', value: 2 }])
+    const cardinality = await call(
+      'GET',
+      '/ctia/casebook/metric/cardinality?aggregate-on=source&from=2026-01-01T00:00:00.000Z',
+      auth,
+    )
+    expect(cardinality.json()).toMatchObject({ type: 'cardinality', data: 2 })
+    expect(
+      (
+        await call(
+          'GET',
+          '/ctia/casebook/metric/cardinality?aggregate-on=colour&from=2026-01-01T00:00:00.000Z',
+          auth,
+        )
+      ).status,
+    ).toBe(400)
+    expect((await call('GET', '/ctia/casebook/metric/topn?aggregate-on=source', auth)).status).toBe(
+      400,
+    )
+  })
+
   it('serves incidents: CRUD, status, link', async () => {
     const created = await call('POST', '/ctia/incident', ALICE, {
       confidence: 'Low',

@@ -31,6 +31,7 @@ import {
   OBSERVABLE_TYPES,
 } from '@postern/ctim'
 import { privateIntelErrors } from './private-intel-errors.js'
+import { histogram, type Granularity } from './search/metrics.js'
 import { QuerySyntaxError } from './search/query-parser.js'
 import {
   DEFAULT_LIMIT,
@@ -324,6 +325,7 @@ export async function ctiaRoutes(app: HttpApp, options: CtiaRoutesOptions): Prom
           : entities.count(caller, type, filter)
       },
     )
+    if (type !== 'relationship') registerMetricRoutes(scoped, type, scope, tag)
     scoped.get(
       `${base}/external_id/:external_id`,
       {
@@ -384,6 +386,109 @@ export async function ctiaRoutes(app: HttpApp, options: CtiaRoutesOptions): Prom
         return reply.code(204).send()
       },
     )
+  }
+
+  function registerMetricRoutes(
+    scoped: HttpApp,
+    type: CtiaEntityType,
+    scope: string,
+    tag: string,
+  ): void {
+    const base = `/${type}/metric`
+    const metricQuery = z.looseObject({
+      ...searchQuerySchema.shape,
+      'aggregate-on': z.string().min(1).max(128).describe('Field to aggregate on'),
+      from: z.string().max(64).describe('Start (ISO 8601) of the period'),
+      to: z.string().max(64).optional().describe('End (ISO 8601) of the period'),
+    })
+    const metricBody = z.object({
+      type: z.enum(['histogram', 'topn', 'cardinality']),
+      data: z.unknown(),
+      filters: z.record(z.string(), z.unknown()),
+    })
+    const filtersOf = (query: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(query).filter(
+          ([k]) => !['aggregate-on', 'limit', 'sort_order', 'granularity'].includes(k),
+        ),
+      )
+    const withPeriod = (query: Record<string, unknown>, field: string): CtiaFilter => {
+      const { filter } = parseSearch(type, { ...query, from: undefined, to: undefined })
+      const range: CtiaFilter = { op: 'range', field, gte: String(query.from) }
+      if (query.to !== undefined) range.lt = String(query.to)
+      return { op: 'and', filters: [filter, range] }
+    }
+
+    scoped.get(
+      `${base}/histogram`,
+      {
+        config: { scope },
+        schema: {
+          tags: [tag],
+          summary: `Histogram of a ${type} time field`,
+          querystring: metricQuery.extend({
+            granularity: z.enum(['day', 'week', 'month']).describe('Bucket size'),
+          }),
+          response: { 200: metricBody },
+        },
+      },
+      async (request) => {
+        const query = request.query as Record<string, unknown> & {
+          'aggregate-on': string
+          granularity: Granularity
+        }
+        const field = query['aggregate-on']
+        const values = await entities.timeValues(
+          callerOf(request),
+          type,
+          field,
+          withPeriod(query, field),
+        )
+        return {
+          type: 'histogram' as const,
+          data: histogram(values, query.granularity),
+          filters: filtersOf(query),
+        }
+      },
+    )
+    for (const kind of ['topn', 'cardinality'] as const) {
+      scoped.get(
+        `${base}/${kind}`,
+        {
+          config: { scope },
+          schema: {
+            tags: [tag],
+            summary:
+              kind === 'topn'
+                ? `Most frequent values of a ${type} field`
+                : `Number of distinct values of a ${type} field`,
+            querystring: metricQuery,
+            response: { 200: metricBody },
+          },
+        },
+        async (request) => {
+          const query = request.query as Record<string, unknown> & { 'aggregate-on': string }
+          const limit = typeof query.limit === 'number' ? query.limit : 10
+          const counts = await entities.valueCounts(
+            callerOf(request),
+            type,
+            query['aggregate-on'],
+            withPeriod(query, 'created'),
+            limit,
+          )
+          return {
+            type: kind,
+            data:
+              kind === 'topn'
+                ? (query.sort_order === 'asc' ? [...counts.values].reverse() : counts.values).map(
+                    (v) => ({ key: v.key, value: v.count }),
+                  )
+                : counts.distinct,
+            filters: filtersOf(query),
+          }
+        },
+      )
+    }
   }
 
   const operations = [

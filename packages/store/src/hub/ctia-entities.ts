@@ -1,8 +1,10 @@
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database, Dialect } from '../database.js'
 import type { CtiaEntitiesTable } from './ctia-tables.js'
 import type { HubSchema } from './schema.js'
 import {
+  CtiaFilterError,
+  resolveField,
   compileCtiaFilter,
   compileCtiaSort,
   compileSearchAfter,
@@ -286,6 +288,78 @@ export class CtiaEntityStore {
       }
       return ids
     })
+  }
+
+  /**
+   * Terms aggregation (`/metric/topn`, `/metric/cardinality`): how many matching entities have
+   * each value of a column field or of their observables' type/value, most frequent first.
+   */
+  async valueCounts(
+    orgId: string,
+    entityType: CtiaEntityType,
+    field: string,
+    filter: CtiaFilter,
+    limit: number,
+  ): Promise<{ values: { key: string; count: number }[]; distinct: number }> {
+    const resolved = resolveField(entityType, field)
+    const where = compileCtiaFilter(filter, entityType, this.dialect)
+    let rows: { key: string | number | null; count: number | string }[]
+    if (resolved.kind === 'observable_type' || resolved.kind === 'observable_value') {
+      const part = resolved.kind === 'observable_type' ? 'type' : 'value'
+      rows = await this.db
+        .selectFrom('ctia_observables as o')
+        .innerJoin('ctia_entities', 'ctia_entities.id', 'o.entity_id')
+        .select((eb) => [
+          sql.ref<string>(`o.${part}`).as('key'),
+          eb.fn.countAll<number>().as('count'),
+        ])
+        .where('ctia_entities.org_id', '=', orgId)
+        .where('ctia_entities.entity_type', '=', entityType)
+        .where(where)
+        .groupBy(sql.ref(`o.${part}`))
+        .execute()
+    } else if (resolved.column) {
+      const column = sql.ref<string>(`ctia_entities.${resolved.column}`)
+      rows = await this.db
+        .selectFrom('ctia_entities')
+        .select((eb) => [column.as('key'), eb.fn.countAll<number>().as('count')])
+        .where('org_id', '=', orgId)
+        .where('entity_type', '=', entityType)
+        .where(where)
+        .where(column, 'is not', null)
+        .groupBy(column)
+        .execute()
+    } else {
+      throw new CtiaFilterError('not_sortable', field)
+    }
+    const values = rows
+      .map((r) => ({ key: String(r.key), count: Number(r.count) }))
+      .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1))
+    return { values: values.slice(0, limit), distinct: values.length }
+  }
+
+  /** Values of a time column of the matching entities (for histograms), at most `max`. */
+  async timeValues(
+    orgId: string,
+    entityType: CtiaEntityType,
+    field: string,
+    filter: CtiaFilter,
+    max: number,
+  ): Promise<number[]> {
+    const resolved = resolveField(entityType, field)
+    if (resolved.kind !== 'time' || !resolved.column)
+      throw new CtiaFilterError('not_sortable', field)
+    const column = sql.ref<number>(`ctia_entities.${resolved.column}`)
+    const rows = await this.db
+      .selectFrom('ctia_entities')
+      .select(column.as('t'))
+      .where('org_id', '=', orgId)
+      .where('entity_type', '=', entityType)
+      .where(compileCtiaFilter(filter, entityType, this.dialect))
+      .where(column, 'is not', null)
+      .limit(max)
+      .execute()
+    return rows.map((r) => Number(r.t))
   }
 
   /** Entities of a type that carry one of the observables (casebooks, judgements). */
