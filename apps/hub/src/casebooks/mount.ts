@@ -19,7 +19,11 @@ import type { BaseUrl } from './ctia-http.js'
 import { ctiaRoutes } from './ctia-routes.js'
 import { AutoIncidents } from '../incidents/auto-incidents.js'
 import { autoPolicyRoutes } from '../incidents/auto-policy-routes.js'
-import { AutoIncidentPolicyService, GatewayEventHandler } from '../incidents/gateway-events.js'
+import {
+  AutoIncidentPolicyService,
+  GatewayEventHandler,
+  type GatewayEventOutcome,
+} from '../incidents/gateway-events.js'
 import { IncidentService } from '../incidents/incident-service.js'
 import { JudgementService } from '../judgements/judgement-service.js'
 import { BlockPushService, type GatewayBlockPusher } from '../sharing/block-push.js'
@@ -136,14 +140,35 @@ export function createPrivateIntel(deps: PrivateIntelDeps): PrivateIntel {
 }
 
 /**
- * Mounts the area's routes on the hub's app (behind its auth layer): `/ctia/...` and, under
+ * Tunnel event topic gateways publish this area's events on (detections and message reports;
+ * bodies in `gatewayEventSchema`).
+ */
+export const GATEWAY_EVENT_TOPIC = 'private-intel.event'
+
+/**
+ * For the tunnel's event hook: hands events of this area's topic to the handler, with the org
+ * and device of the authenticated connection, and returns the outcome (the handler never
+ * rejects); null for other topics.
+ */
+export function onGatewayEvent(
+  pi: PrivateIntel,
+  device: { orgId: string; deviceId: string },
+  topic: string,
+  data: unknown,
+): Promise<GatewayEventOutcome> | null {
+  if (topic !== GATEWAY_EVENT_TOPIC) return null
+  return pi.gatewayEvents.handle({ orgId: device.orgId, deviceId: device.deviceId }, data)
+}
+
+/**
+ * Registers the area's routes on the hub's app (behind its auth layer): `/ctia/...` and, under
  * `/api/v1`, the active case, watchlist, automatic-incident policy and STIX exports.
  */
-export async function mountPrivateIntel(
+export async function registerPrivateIntelRoutes(
   app: HttpApp,
-  deps: PrivateIntelDeps,
-): Promise<PrivateIntel> {
-  const pi = createPrivateIntel(deps)
+  pi: PrivateIntel,
+  deps: Pick<PrivateIntelDeps, 'baseUrl' | 'callerOf'>,
+): Promise<void> {
   const { callerOf, baseUrl } = deps
   await app.register(ctiaRoutes, {
     prefix: '/ctia',
@@ -164,5 +189,14 @@ export async function mountPrivateIntel(
     },
     { prefix: '/api/v1' },
   )
+}
+
+/** `createPrivateIntel` and `registerPrivateIntelRoutes` in one call. */
+export async function mountPrivateIntel(
+  app: HttpApp,
+  deps: PrivateIntelDeps,
+): Promise<PrivateIntel> {
+  const pi = createPrivateIntel(deps)
+  await registerPrivateIntelRoutes(app, pi, deps)
   return pi
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BACKENDS } from '@postern/store/testing'
 import { startPrivateIntelHarness, type PrivateIntelHarness } from '../casebooks/testing.js'
+import { GATEWAY_EVENT_TOPIC, onGatewayEvent } from '../casebooks/mount.js'
 
 const ALICE = 'Bearer test:org-a:alice'
 const GW = { orgId: 'org-a', deviceId: 'gw-1' }
@@ -87,7 +88,8 @@ describe.each(BACKENDS)('gateway events on %s', (dialect) => {
       message: { mid: '900', direction: 'incoming' },
       observables: [{ type: 'email', value: 'CEO@spoof.example' }],
     }
-    expect(await h.gatewayEvents.handle(GW, report)).toEqual({
+    expect(onGatewayEvent(h, GW, 'telemetry', report)).toBeNull()
+    expect(await onGatewayEvent(h, GW, GATEWAY_EVENT_TOPIC, report)).toEqual({
       ok: true,
       kind: 'message_observed',
       sightings: 1,
