@@ -1,6 +1,7 @@
 import { describeError, type Logger } from '@postern/core'
 import type { Transporter } from 'nodemailer'
 import type { Watch, WatchSighting } from '@postern/store'
+import { internalTargetReason } from './webhook-target.js'
 
 /** What every notification channel receives when a watched observable is seen. */
 export interface WatchNotification {
@@ -43,8 +44,12 @@ export function webhookPayload(n: WatchNotification): Record<string, unknown> {
 export async function sendWebhook(
   url: string,
   n: WatchNotification,
-  options: { timeoutMs: number; fetchImpl?: typeof fetch },
+  options: { timeoutMs: number; allowInternal?: boolean; fetchImpl?: typeof fetch },
 ): Promise<void> {
+  if (!options.allowInternal) {
+    const reason = await internalTargetReason(url)
+    if (reason) throw new Error(reason)
+  }
   const response = await (options.fetchImpl ?? fetch)(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-postern-event': 'watch.sighting' },
@@ -88,6 +93,11 @@ export async function sendEmail(
 export interface WatchNotifierOptions {
   logger: Logger
   webhookTimeoutMs?: number
+  /**
+   * Let webhooks reach loopback, private and link-local addresses (a receiver on the hub's own
+   * network). Off by default: see webhook-target.ts.
+   */
+  allowInternalWebhooks?: boolean
   /** Mail transport and sender for e-mail notifications; without it they are skipped. */
   mail?: { transport: Transporter; from: string }
   /** Console delivery: the hub's live event stream (SSE/WebSocket) to the analysts' consoles. */
@@ -111,6 +121,7 @@ export class WatchNotifier {
         this.attempt('webhook', n, () =>
           sendWebhook(url, n, {
             timeoutMs: this.options.webhookTimeoutMs ?? 5000,
+            allowInternal: this.options.allowInternalWebhooks ?? false,
             ...(this.options.fetchImpl ? { fetchImpl: this.options.fetchImpl } : {}),
           }),
         ),

@@ -106,6 +106,8 @@ describe.each(BACKENDS)('watchlist on %s', (dialect) => {
       clock,
       notifier: new WatchNotifier({
         logger: silentLogger(),
+        // The receivers of this test listen on 127.0.0.1.
+        allowInternalWebhooks: true,
         console: (n) => consoleEvents.push(n),
         mail: {
           transport: nodemailer.createTransport({
