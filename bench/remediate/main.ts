@@ -205,11 +205,11 @@ if (options.write) {
       `- Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end`,
       `- Versions: Node.js ${process.version}, Dovecot ${dovecotVersion}; database ${options.database}; concurrency ${options.concurrency}`,
       '',
-      '| Profile | Action | Mailboxes | Done | Seconds | Mailboxes/s | Target |',
-      '|---|---|---:|---:|---:|---:|---|',
+      '| Profile | Action | Mailboxes | Done | Seconds | Mailboxes/s | Gateway CPU s | Target |',
+      '|---|---|---:|---:|---:|---:|---:|---|',
       ...rows.map(
         (r) =>
-          `| ${r.profile} | ${r.action} | ${r.mailboxes} | ${r.done} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${r.target} |`,
+          `| ${r.profile} | ${r.action} | ${r.mailboxes} | ${r.done} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${r.gatewayCpuSeconds.toFixed(2)} | ${r.target} |`,
       ),
       '',
     ].join('\n'),

@@ -5,6 +5,7 @@ import { privateIntelErrors } from '../../apps/hub/src/casebooks/private-intel-e
 import { gwErrors } from '../../apps/gateway/src/errors.js'
 import { ctimErrors } from '@postern/ctim'
 import { relayErrors } from '@postern/relay'
+import { demoErrors } from '@postern/demo'
 import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
@@ -26,4 +27,5 @@ export const documentedCatalogs: DocumentedCatalog[] = [
     title: 'Gateway remediation, tracking search and reporting (`GW`)',
     entries: entries(remediationErrors),
   },
+  { title: 'Demo (`DEMO`)', entries: entries(demoErrors) },
 ]

@@ -564,7 +564,7 @@ export class TrackingSearchRepository {
     if (filter.urls.length > 0) {
       const parts = filter.urls.map(
         (url) =>
-          sql<SqlBool>`(substr(u.url, 1, ${INDEX_PREFIX}) = ${url.slice(0, INDEX_PREFIX)} and u.url = ${url})`,
+          sql<SqlBool>`(substr(u.url, 1, ${sql.lit(INDEX_PREFIX)}) = ${url.slice(0, INDEX_PREFIX)} and u.url = ${url})`,
       )
       all.push(sql<SqlBool>`m.mid in (select u.mid from message_urls u where ${anyOf(parts)})`)
     }
