@@ -1,6 +1,7 @@
 import { coreErrors, type DocumentedCatalog, type CatalogEntry } from '@postern/core'
 import { storeErrors } from '@postern/store'
 import { httpErrors } from '@postern/http'
+import { privateIntelErrors } from '../../apps/hub/src/casebooks/private-intel-errors.js'
 import { gwErrors } from '../../apps/gateway/src/errors.js'
 import { ctimErrors } from '@postern/ctim'
 import { relayErrors } from '@postern/relay'
@@ -21,6 +22,7 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Core (`CORE`)', entries: entries(coreErrors) },
   { title: 'Storage (`STORE`)', entries: entries(storeErrors) },
   { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
+  { title: 'Hub private intelligence (`HUB_PI`)', entries: entries(privateIntelErrors) },
   { title: 'Gateway (`GW`)', entries: entries(gwErrors) },
   { title: 'CTIM, inspect and exchange formats (`CTIM`)', entries: entries(ctimErrors) },
   { title: 'Relay modules (`RELAY`)', entries: entries(relayErrors) },

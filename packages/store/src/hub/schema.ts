@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely'
 import type { AuditLogTable } from '../shared/audit-log.js'
+import type { CtiaSchema } from './ctia-tables.js'
 
 export interface OrgsTable {
   id: string
@@ -114,7 +115,7 @@ export interface DeviceTelemetryTable {
 }
 
 /** Tables of the hub's database (see migrations/hub). */
-export interface HubSchema {
+export interface HubSchema extends CtiaSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
   users: UsersTable

@@ -1,5 +1,7 @@
 import type { Generated, Kysely } from 'kysely'
 import { systemClock, type Clock } from '@postern/core'
+import type { GatewaySchema } from '../gateway/schema.js'
+import type { HubSchema } from '../hub/schema.js'
 
 export interface AuditLogTable {
   id: Generated<number>
