@@ -1,7 +1,5 @@
 import type { Generated, Kysely } from 'kysely'
 import { systemClock, type Clock } from '@postern/core'
-import type { GatewaySchema } from '../gateway/schema.js'
-import type { HubSchema } from '../hub/schema.js'
 
 export interface AuditLogTable {
   id: Generated<number>
