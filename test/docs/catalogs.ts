@@ -4,6 +4,7 @@ import { httpErrors } from '@postern/http'
 import { gwErrors } from '../../apps/gateway/src/errors.js'
 import { ctimErrors } from '@postern/ctim'
 import { relayErrors } from '@postern/relay'
+import { demoErrors } from '@postern/demo'
 import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
@@ -24,4 +25,5 @@ export const documentedCatalogs: DocumentedCatalog[] = [
     title: 'Gateway remediation, tracking search and reporting (`GW`)',
     entries: entries(remediationErrors),
   },
+  { title: 'Demo (`DEMO`)', entries: entries(demoErrors) },
 ]

@@ -1,8 +1,118 @@
-import { Command } from '@postern/cli-kit'
+import {
+  Command,
+  EXIT,
+  InvalidArgumentError,
+  printable,
+  renderTable,
+  reportError,
+} from '@postern/cli-kit'
+import { startDemo, type RunningDemo } from './demo.js'
+
+export { startDemo, type DemoOptions, type RunningDemo } from './demo.js'
+export { demoErrors } from './errors.js'
+
+function port(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port number 0-65535')
+  return n
+}
 
 /** `postern demo`: a hub and a gateway on SQLite, registered with each other, sample mail flowing. */
 export function demoCommand(): Command {
-  return new Command('demo').description(
-    'Start a hub and a gateway with sample mail flowing (what `npm start` runs)',
+  return new Command('demo')
+    .description('Start a gateway (and hub) with sample mail flowing (what `npm start` runs)')
+    .option('--data-dir <dir>', 'where the demo keeps its data', '.postern-demo')
+    .option('--smtp-port <port>', 'gateway SMTP port (0 = any free port)', port, 2525)
+    .option('--gateway-port <port>', 'gateway console and API port (0 = any free port)', port, 8025)
+    .option('--no-traffic', 'send the sample messages once instead of every 15 seconds')
+    .option('--json', 'print the summary as JSON')
+    .action(
+      async (options: {
+        dataDir: string
+        smtpPort: number
+        gatewayPort: number
+        traffic: boolean
+        json?: boolean
+      }) => {
+        let demo: RunningDemo
+        try {
+          process.stdout.write('Starting the Postern demo…\n')
+          demo = await startDemo({ ...options, out: process.stdout })
+        } catch (err) {
+          process.exitCode = reportError(err, { json: options.json ?? false })
+          return
+        }
+        process.stdout.write(
+          options.json ? `${JSON.stringify(summaryJson(demo), null, 2)}\n` : renderSummary(demo),
+        )
+        process.stdout.write('Demo ready. Press Ctrl-C to stop.\n')
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop)
+            process.off('SIGTERM', stop)
+            demo.stop().then(resolve, (err: unknown) => {
+              reportError(err, { json: false })
+              process.exitCode = EXIT.FAILURE
+              resolve()
+            })
+          }
+          process.on('SIGINT', stop)
+          process.on('SIGTERM', stop)
+        })
+      },
+    )
+}
+
+function summaryJson(demo: RunningDemo): Record<string, unknown> {
+  return {
+    gateway: { url: demo.gatewayUrl, smtp: demo.smtp, login: demo.credentials.gateway },
+    samples: demo.outcomes,
+    remediation: demo.remediation,
+  }
+}
+
+function renderSummary(demo: RunningDemo): string {
+  const lines: string[] = []
+  lines.push(
+    '',
+    'Gateway',
+    `  console and API  ${demo.gatewayUrl}  (OpenAPI: ${demo.gatewayUrl}/api/v1/openapi.json)`,
   )
+  lines.push(`  SMTP             ${demo.smtp}  (accepts mail for example.com)`)
+  lines.push(
+    `  login            ${demo.credentials.gateway.username} / ${demo.credentials.gateway.password}`,
+  )
+  lines.push('', 'Sample mail and what the gateway did with it')
+  lines.push(
+    indent(
+      renderTable(
+        ['MID', 'sample', 'status', 'verdicts'],
+        demo.outcomes.map((o) => [o.mid, o.label, o.status, o.verdicts.join(', ') || '-']),
+      ),
+    ),
+  )
+  for (const outcome of demo.outcomes
+    .filter((o) => o.status === 'quarantined' || o.status === 'delivered')
+    .slice(0, 2)) {
+    lines.push('', `Timeline of MID ${outcome.mid} (${printable(outcome.label)})`)
+    for (const event of outcome.timeline) lines.push(`  - ${printable(event)}`)
+  }
+  const { remediation } = demo
+  lines.push('', `Remediation: messages carrying ${remediation.url}`)
+  if (remediation.found.length === 0) {
+    lines.push('  none were delivered')
+  } else {
+    lines.push(`  found by URL: MID ${remediation.found.join(', ')}; deleted from the mailboxes:`)
+    for (const r of remediation.results) lines.push(`  - ${printable(r.recipient)}: ${r.status}`)
+  }
+  lines.push('')
+  return `${lines.join('\n')}\n`
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')
 }

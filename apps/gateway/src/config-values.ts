@@ -36,7 +36,7 @@ export function duration(description: string) {
       }
       return ms
     })
-    .describe(description)
+    .meta({ description, 'x-format': 'duration' })
 }
 
 /** A byte size (`10MB`, `512KB`, `1GB` with 1024 multiples, or a number of bytes). */
@@ -58,5 +58,5 @@ export function byteSize(description: string) {
         unit === 'GB' ? 1024 ** 3 : unit === 'MB' ? 1024 ** 2 : unit === 'KB' ? 1024 : 1
       return Math.round(Number(match[1]) * factor)
     })
-    .describe(description)
+    .meta({ description, 'x-format': 'size' })
 }

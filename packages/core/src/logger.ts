@@ -61,3 +61,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' })
 }
+
+/** A log destination appending JSON lines to a file (created with its directory). */
+export function fileDestination(path: string): DestinationStream {
+  return pino.destination({ dest: path, sync: false, mkdir: true })
+}

@@ -331,11 +331,6 @@ export class DeliveryQueue {
     this.armTimer()
   }
 
-  /** Time passed for the retry schedule (tests and `ManualClock`). */
-  tick(): void {
-    this.onTimer()
-  }
-
   private defer(item: QueueItem, reason: string): void {
     if (!this.items.has(item.entry.meta.mid)) return
     item.attempts++
@@ -392,7 +387,12 @@ export class DeliveryQueue {
       this.releaseProcessingSlot()
     }
     const outcomes = [...result.recipients] as RecipientOutcome[]
-    await this.deps.spool.storeProcessed(entry, outcomes, result.variants ?? [])
+    // A result that delivers the message as received to every recipient changes nothing a
+    // restart could get wrong (processing it again gives the same deliveries), so delivery does
+    // not wait for its record to reach the disk; any other result is durable first.
+    const plain =
+      (result.variants?.length ?? 0) === 0 && outcomes.every((o) => o.action === 'deliver')
+    await this.deps.spool.storeProcessed(entry, outcomes, result.variants ?? [], { wait: !plain })
     this.recordProcessed(item, processor.name, outcomes, result)
     this.setState(item, 'active')
   }
@@ -561,14 +561,16 @@ export class DeliveryQueue {
             done.push(target.index)
             if (item.outcomes.get(target.rcptIndex) !== 'bounced')
               item.outcomes.set(target.rcptIndex, 'delivered')
-            this.deps.tracking.recipientStatus({
-              mid,
-              index: target.rcptIndex,
-              status: 'delivered',
-              at,
-              lastReply: result.reply,
-              attempts: 1,
-            })
+            // A redirected recipient keeps that status; its deliveries are in the timeline.
+            if (!(target.kind === 'deliver' && target.redirected))
+              this.deps.tracking.recipientStatus({
+                mid,
+                index: target.rcptIndex,
+                status: 'delivered',
+                at,
+                lastReply: result.reply,
+                attempts: 1,
+              })
           } else if (result.status === 'bounced') {
             failed.push({
               target,
@@ -639,9 +641,12 @@ export class DeliveryQueue {
         if (f.target.kind === 'bounce') this.deps.metrics.deliveries.inc({ result: 'bounced' })
       }
     }
-    if (done.length > 0) await this.deps.spool.markTargetsDone(entry, done)
+    const finished = expire || deferred.length === 0
+    // When everything is finished the Done record says it all; TargetsDone records partial
+    // progress only (so that a restart does not deliver those targets again).
+    if (done.length > 0 && !finished) await this.deps.spool.markTargetsDone(entry, done)
 
-    if (!expire && deferred.length > 0) {
+    if (!finished) {
       this.deps.tracking.messageStatus(mid, 'deferred', now())
       this.defer(item, deferred[0]?.reply ?? 'deferred')
       return

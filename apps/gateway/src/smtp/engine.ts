@@ -6,7 +6,8 @@ import { engineEnhancedCode, hasEnhancedCode, reply, type SmtpReply } from './re
 
 /**
  * smtp-server, adapted. Pinned to one exact version (apps/gateway/package.json) because this
- * file replaces parts of its connection class; `engine.test.ts` checks the behaviour.
+ * file replaces parts of its connection class; `test/gateway/smtp-access.test.ts` checks the
+ * behaviour (immediate greeting, early talker refused).
  *
  * - The fixed 100 ms wait before the greeting (early-talker detection, hard-coded in
  *   `SMTPConnection.init`) becomes a per-sender-group `pregreet` delay, 0 by default: with one

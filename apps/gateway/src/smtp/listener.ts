@@ -80,7 +80,8 @@ interface SessionState {
   ip: string
   port: number
   hat: HatMatch | undefined
-  logger: Logger
+  /** The connection's child logger, made on first use (most sessions never log). */
+  log(): Logger
   accepted: number
   tx: Transaction | undefined
   connectedAt: number
@@ -105,6 +106,13 @@ export class SmtpListener {
   private readonly logger: Logger
   private open = 0
   private address: HostPort | undefined
+  /** Labelled metric children, resolved once instead of per message. */
+  private readonly counters: {
+    active: { inc(): void; dec(): void }
+    accepted: Record<Direction, { inc(): void }>
+    bytes: { inc(n: number): void }
+    session(group: string): { inc(): void }
+  }
 
   constructor(
     readonly config: ListenerConfig,
@@ -112,6 +120,22 @@ export class SmtpListener {
   ) {
     this.clock = deps.clock ?? systemClock
     this.logger = deps.logger.child({ listener: config.name })
+    const metrics = deps.metrics
+    const sessionCounters = new Map<string, { inc(): void }>()
+    this.counters = {
+      active: metrics.activeSessions.labels(config.name),
+      accepted: {
+        incoming: metrics.accepted.labels(config.name, 'incoming'),
+        outgoing: metrics.accepted.labels(config.name, 'outgoing'),
+      },
+      bytes: metrics.acceptedBytes.labels(config.name),
+      session: (group) => {
+        let counter = sessionCounters.get(group)
+        if (!counter)
+          sessionCounters.set(group, (counter = metrics.sessions.labels(config.name, group)))
+        return counter
+      },
+    }
     this.hat = new HostAccessTable(config.hat)
     this.rat = new RecipientAccessTable(config.rat)
     for (const rule of config.hat)
@@ -238,13 +262,14 @@ export class SmtpListener {
     const ip = normaliseIp(connection.remoteAddress)
     const now = this.clock.now()
     const icid = this.deps.spool.allocateIcid()
-    const logger = this.logger.child({ icid })
+    let child: Logger | undefined
+    const log = (): Logger => (child ??= this.logger.child({ icid }))
     const state: SessionState = {
       icid,
       ip,
       port: connection.remotePort,
       hat: undefined,
-      logger,
+      log,
       accepted: 0,
       tx: undefined,
       connectedAt: now,
@@ -253,7 +278,7 @@ export class SmtpListener {
     connection.state = state
     ;(connection.session as Session).postern = state
     this.open++
-    this.deps.metrics.activeSessions.inc({ listener: this.config.name })
+    this.counters.active.inc()
     const details: Record<string, unknown> = { listener: this.config.name, ip, port: state.port }
     const refuse = (key: SmtpReplyKey, extra: Record<string, unknown> = {}): Admission => {
       this.deps.metrics.rejected.inc({ listener: this.config.name, reason: key })
@@ -263,7 +288,7 @@ export class SmtpListener {
         event: 'CONNECTION_REFUSED',
         details: { ...details, ...extra, reply: replyLine(reply(key)) },
       })
-      logger.info(
+      log().info(
         { event: 'SMTP_CONNECTION_REFUSED', ip, reason: key, ...extra },
         'connection refused',
       )
@@ -284,7 +309,7 @@ export class SmtpListener {
         event: 'CONNECTION_REFUSED',
         details: { ...details, ...group, reply: 'TCP reset' },
       })
-      logger.info({ event: 'SMTP_CONNECTION_RESET', ip, ...group }, 'connection reset (TCPREFUSE)')
+      log().info({ event: 'SMTP_CONNECTION_RESET', ip, ...group }, 'connection reset (TCPREFUSE)')
       return { action: 'reset' }
     }
     if (rule.policy === 'REJECTED') return refuse('ACCESS_DENIED', group)
@@ -297,7 +322,7 @@ export class SmtpListener {
       // For the tracking record only: never waited for.
       void this.deps.rdns.lookup(ip)
     }
-    this.deps.metrics.sessions.inc({ listener: this.config.name, sender_group: rule.senderGroup })
+    this.counters.session(rule.senderGroup).inc()
     this.deps.tracking.events([
       { at: now, icid, event: 'CONNECTION', details },
       { at: now, icid, event: 'HAT_MATCH', details: { ...group, pregreet: rule.pregreet } },
@@ -315,10 +340,9 @@ export class SmtpListener {
       event: 'PREGREET_VIOLATION',
       details: { senderGroup: state.hat?.rule.senderGroup ?? null },
     })
-    state.logger.info(
-      { event: 'SMTP_PREGREET_VIOLATION', ip: state.ip },
-      'client talked before the greeting',
-    )
+    state
+      .log()
+      .info({ event: 'SMTP_PREGREET_VIOLATION', ip: state.ip }, 'client talked before the greeting')
   }
 
   private onSecure(session: Session, cb: (err?: Error | null) => void): void {
@@ -338,7 +362,7 @@ export class SmtpListener {
     const state = session.postern
     if (!state) return
     this.open--
-    this.deps.metrics.activeSessions.dec({ listener: this.config.name })
+    this.counters.active.dec()
     if (state.counted) this.perIp.remove(state.ip)
     if (state.tx && !state.tx.finished) this.finishRejected(session, state, 'aborted', null)
   }
@@ -365,7 +389,7 @@ export class SmtpListener {
           event: 'AUTH_FAILED',
           details: { username: (auth.username ?? '').slice(0, 100) },
         })
-        state.logger.info({ event: 'SMTP_AUTH_FAILED', ip: state.ip }, 'authentication failed')
+        state.log().info({ event: 'SMTP_AUTH_FAILED', ip: state.ip }, 'authentication failed')
       }
       cb(replyError('AUTH_FAILED'))
       return
@@ -507,10 +531,12 @@ export class SmtpListener {
       try {
         decision = await call(policy, { ...request, session: policySession })
       } catch (err) {
-        state.logger.error(
-          { event: 'SMTP_POLICY_FAILED', policy: policy.name, err: describeError(err) },
-          'session policy failed',
-        )
+        state
+          .log()
+          .error(
+            { event: 'SMTP_POLICY_FAILED', policy: policy.name, err: describeError(err) },
+            'session policy failed',
+          )
         throw this.refuseCommand(state, 'POLICY_UNAVAILABLE')
       }
       if (decision?.verdict === 'reject') return decision
@@ -574,10 +600,9 @@ export class SmtpListener {
       void sink.discard()
       // The client went away in the middle of the message: nothing to answer.
       this.finishRejected(session, state, 'aborted', null)
-      state.logger.debug(
-        { event: 'SMTP_DATA_ABORTED', mid: tx.mid, err: describeError(err) },
-        'data aborted',
-      )
+      state
+        .log()
+        .debug({ event: 'SMTP_DATA_ABORTED', mid: tx.mid, err: describeError(err) }, 'data aborted')
       cb(err instanceof Error ? err : new Error(String(err)))
     }
     stream.once('error', fail)
@@ -613,10 +638,12 @@ export class SmtpListener {
         details: { reply: replyLine(result.problem), received: result.received },
       })
       this.finishRejected(session, state, 'rejected', result.problem, result.header.summary)
-      state.logger.info(
-        { event: 'SMTP_MESSAGE_REJECTED', mid: tx.mid, reason: result.problem.key },
-        'message refused',
-      )
+      state
+        .log()
+        .info(
+          { event: 'SMTP_MESSAGE_REJECTED', mid: tx.mid, reason: result.problem.key },
+          'message refused',
+        )
       throw new SmtpReplyError(result.problem)
     }
     const direction = this.direction(state, session)
@@ -672,10 +699,12 @@ export class SmtpListener {
         (err as { full?: boolean }).full === true ||
         (err as NodeJS.ErrnoException).code === 'ENOSPC'
       const problem = reply(full ? 'SPOOL_FULL' : 'SPOOL_FAILURE')
-      state.logger.error(
-        { event: 'SMTP_SPOOL_FAILED', mid: tx.mid, err: describeError(err) },
-        'message could not be spooled',
-      )
+      state
+        .log()
+        .error(
+          { event: 'SMTP_SPOOL_FAILED', mid: tx.mid, err: describeError(err) },
+          'message could not be spooled',
+        )
       tx.events.push({
         at: now,
         mid: tx.mid,
@@ -702,21 +731,25 @@ export class SmtpListener {
         normalised: result.normalised || undefined,
       },
     })
-    this.writeTracking(meta, tx, 'queued', null)
-    this.deps.metrics.accepted.inc({ listener: this.config.name, direction })
-    this.deps.metrics.acceptedBytes.inc({ listener: this.config.name }, result.size)
-    state.logger.info(
-      {
-        event: 'SMTP_MESSAGE_ACCEPTED',
-        mid: tx.mid,
-        from: tx.mailFrom,
-        rcpts: tx.recipients.length,
-        size: result.size,
-        direction,
-      },
-      'message accepted',
-    )
-    this.deps.onAccepted(entry, body)
+    // The client gets its 250 first; the bookkeeping and the hand-over to the queue follow
+    // (tracking's message row before anything the queue records about it).
+    setImmediate(() => {
+      this.writeTracking(meta, tx, 'queued', null)
+      this.counters.accepted[direction].inc()
+      this.counters.bytes.inc(result.size)
+      state.log().info(
+        {
+          event: 'SMTP_MESSAGE_ACCEPTED',
+          mid: tx.mid,
+          from: tx.mailFrom,
+          rcpts: tx.recipients.length,
+          size: result.size,
+          direction,
+        },
+        'message accepted',
+      )
+      this.deps.onAccepted(entry, body)
+    })
     return `${queued.enhanced} ${queued.text}`
   }
 

@@ -70,6 +70,14 @@ interface PendingWrite {
   reject(err: Error): void
 }
 
+/**
+ * Segments are opened with O_DSYNC: a write returns once its data (and the metadata needed to
+ * read it back) is on stable storage (POSIX), so a group commit is one write call instead of a
+ * write and an fdatasync — one thread-pool round trip less on the path to every 250. Where the
+ * flag does not exist, an explicit fdatasync follows the write.
+ */
+const DSYNC = fsConstants.O_DSYNC ?? 0
+
 const SEGMENT_PREFIX = 'seg-'
 const SEGMENT_SUFFIX = '.psl'
 const FORMAT_VERSION = 1
@@ -79,8 +87,8 @@ function segmentName(id: number): string {
 }
 
 /**
- * The durable spool. Every accepted message is appended to the active segment file and made
- * durable with fdatasync before the client gets its 250; concurrent sessions share one write
+ * The durable spool. Every accepted message is appended to the active segment file and is on
+ * stable storage (O_DSYNC write, or write + fdatasync) before the client gets its 250; concurrent sessions share one write
  * and one fsync (group commit): while one commit is on its way to the disk, the next batch
  * gathers. Later records (pipeline result, finished targets, holds, done markers) ride the
  * same commits. A finished segment is deleted once no message needs it, oldest first, and a
@@ -221,14 +229,30 @@ export class Spool {
     return entry
   }
 
-  /** Records the pipeline's result (durable before delivery starts). */
+  /**
+   * Records the pipeline's result. With `wait` (the default) it resolves once the record is
+   * durable; without, it resolves at once and the record rides the next commit (records are
+   * appended in order, so anything later that is durable implies this one is).
+   */
   async storeProcessed(
     entry: SpoolEntry,
     outcomes: RecipientOutcome[],
     variants: readonly Buffer[],
+    options: { wait?: boolean } = {},
   ): Promise<void> {
     const record = this.encodeProcessed(entry.meta.mid, { outcomes, variants })
-    const [position] = await this.enqueue(entry.meta.mid, [record], false)
+    const written = this.enqueue(entry.meta.mid, [record], false)
+    if (options.wait === false) {
+      entry.processed = { outcomes, variants: [] }
+      written.catch((err: unknown) =>
+        this.logger.error(
+          { event: 'SPOOL_WRITE_FAILED', mid: entry.meta.mid, err: describeError(err) },
+          'pipeline result not spooled; the message will be processed again after a restart',
+        ),
+      )
+      return
+    }
+    const [position] = await written
     entry.processed = { outcomes, variants: this.variantRefs(record, position, variants) }
   }
 
@@ -433,7 +457,7 @@ export class Spool {
         positions.push(mine)
       }
       await writeFully(segment.handle, buffers, start, bytes)
-      await segment.handle.datasync()
+      if (DSYNC === 0) await segment.handle.datasync()
       segment.size = offset
       for (const [i, w] of batch.entries()) {
         if (w.mid !== undefined) this.noteRecords(segment, w)
@@ -514,7 +538,7 @@ export class Spool {
     const path = join(this.segmentsDir, segmentName(id))
     const handle = await open(
       path,
-      fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL,
+      fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | DSYNC,
       0o600,
     )
     const header = encodeRecord(RecordType.Header, {
@@ -526,7 +550,7 @@ export class Spool {
       nextDcid: this.nextDcidValue,
     })
     await writeFully(handle, header.buffers, 0, header.size)
-    await handle.datasync()
+    if (DSYNC === 0) await handle.datasync()
     await fsyncDirectory(this.segmentsDir)
     const segment: Segment = {
       id,

@@ -549,10 +549,6 @@ export class TrackingStore {
       .execute()
     return rows
   }
-
-  get engine(): Dialect {
-    return this.dialect
-  }
 }
 
 function toTrackedMessage(

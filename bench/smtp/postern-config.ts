@@ -1,0 +1,91 @@
+/**
+ * The gateway configurations bench:smtp writes, one per Postern row, with the keys of
+ * apps/gateway/src/config.ts (`dataDir`, `listeners[]` with `hat`/`rat`, `smtpRoutes`, `http`).
+ * Everything else stays at the gateway's defaults: fsync before 250 (the targets are measured
+ * with it), no pregreet delay for a RELAYED group, opportunistic TLS towards smtp-sink (which
+ * offers none, as Postfix and Haraka are left to find out by themselves).
+ *
+ * The `pipeline` keys of the two pipeline rows follow issue 3; its schema, once merged, is the
+ * authority. When the gateway rejects a file (exit code 78), the bench shows that row as "not
+ * available" with the gateway's own validation message, so a drift is visible, never silent.
+ */
+
+export type PosternVariant = 'relay' | 'pipeline' | 'scanners'
+
+export interface ScannerEndpoints {
+  /** rspamd's normal worker, e.g. http://127.0.0.1:11333 */
+  rspamdUrl: string
+  /** clamd's TCP socket. */
+  clamd: { host: string; port: number }
+}
+
+export interface PosternConfigInput {
+  dataDir: string
+  smtpPort: number
+  httpPort: number
+  sinkPort: number
+  /** Only for the "scanners" variant. */
+  scanners?: ScannerEndpoints
+}
+
+export function posternConfig(variant: PosternVariant, input: PosternConfigInput): object {
+  const relay = {
+    dataDir: input.dataDir,
+    http: `127.0.0.1:${input.httpPort}`,
+    listeners: [
+      {
+        name: 'bench',
+        smtp: `127.0.0.1:${input.smtpPort}`,
+        // The load comes from loopback, a trusted relaying client as an internal mail server
+        // would be: relayed to any domain, as Postfix's mynetworks and Haraka's host_list allow.
+        hat: [
+          {
+            senderGroup: 'BENCH',
+            match: ['127.0.0.0/8'],
+            policy: 'RELAYED',
+            // The idle-session measurement holds 1 000 sessions from 10 loopback addresses;
+            // the listener's default of 50 per IP is meant for internet clients.
+            maxConnectionsPerIp: 1000,
+          },
+        ],
+        rat: [{ recipient: 'example.org', action: 'ACCEPT' }],
+      },
+    ],
+    smtpRoutes: [{ domain: '*', to: [`127.0.0.1:${input.sinkPort}`] }],
+  }
+  switch (variant) {
+    case 'relay':
+      return relay
+    case 'pipeline':
+      // Parse, hashes, authentication, block lists, policies and tracking; no external scanner.
+      return {
+        ...relay,
+        pipeline: {
+          enabled: true,
+          scanners: { rspamd: { enabled: false }, clamav: { enabled: false } },
+        },
+      }
+    case 'scanners': {
+      if (!input.scanners) throw new Error('the scanners variant needs rspamd and clamd endpoints')
+      return {
+        ...relay,
+        pipeline: {
+          enabled: true,
+          scanners: {
+            rspamd: { enabled: true, url: input.scanners.rspamdUrl },
+            clamav: {
+              enabled: true,
+              host: input.scanners.clamd.host,
+              port: input.scanners.clamd.port,
+            },
+          },
+        },
+      }
+    }
+  }
+}
+
+/** The file the gateway reads: JSON is valid YAML, so no YAML library is needed to write it. */
+export function renderConfigFile(config: object): string {
+  return `# Written by npm run bench:smtp for one measurement; safe to delete.\n${JSON.stringify(config, null, 2)}\n`
+}

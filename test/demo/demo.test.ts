@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startProcess, tempDir, type RunningProcess } from '@postern/testkit'
+
+interface DemoSummary {
+  gateway: { url: string; smtp: string; login: { username: string; password: string } }
+  samples: { label: string; mid: number; status: string; verdicts: string[]; timeline: string[] }[]
+  remediation: { url: string; found: number[]; results: { recipient: string; status: string }[] }
+}
+
+// `npm start` runs `postern demo`: this suite runs the built command the same way, on free ports.
+describe('postern demo', () => {
+  const dir = tempDir('postern-demo-')
+  let demo: RunningProcess
+  let summary: DemoSummary
+
+  beforeAll(async () => {
+    demo = startProcess(process.execPath, [
+      'bin/postern.js',
+      'demo',
+      '--data-dir',
+      dir.path,
+      '--smtp-port',
+      '0',
+      '--gateway-port',
+      '0',
+      '--no-traffic',
+      '--json',
+    ])
+    await demo.waitForLine(/Demo ready/, 120_000)
+    const output = demo.output()
+    summary = JSON.parse(
+      output.slice(output.indexOf('{'), output.lastIndexOf('}') + 1),
+    ) as DemoSummary
+  })
+  afterAll(async () => {
+    await demo?.stop()
+    dir.remove()
+  })
+
+  it('delivers clean mail and quarantines the threats, with a timeline for each', () => {
+    const byLabel = Object.fromEntries(summary.samples.map((s) => [s.label, s]))
+    expect(byLabel['clean newsletter']?.status).toBe('delivered')
+    expect(byLabel['credential phishing (deceptive link)']).toMatchObject({ status: 'quarantined' })
+    expect(byLabel['credential phishing (deceptive link)']?.verdicts).toContain('deceptive-link')
+    expect(byLabel['executable disguised as a PDF']?.status).toBe('quarantined')
+    for (const sample of summary.samples) {
+      expect(sample.timeline[0]).toMatch(/^CONNECTION/)
+      expect(sample.timeline.some((e) => e.startsWith('ACCEPTED'))).toBe(true)
+    }
+  })
+
+  it('finds the delivered campaign by its URL and deletes it from every mailbox it reached', () => {
+    expect(summary.remediation.found).toHaveLength(1)
+    expect(summary.remediation.results.map((r) => [r.recipient, r.status]).sort()).toEqual([
+      ['alice@example.com', 'done'],
+      ['carol@example.com', 'done'],
+    ])
+  })
+
+  it('serves the gateway API with the printed credentials', async () => {
+    const login = await fetch(`${summary.gateway.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(summary.gateway.login),
+    })
+    expect(login.status).toBe(200)
+    expect((await fetch(`${summary.gateway.url}/healthz`)).status).toBe(200)
+  })
+
+  it('stops cleanly on SIGTERM', async () => {
+    await demo.stop()
+    expect(await demo.exited).toBe(0)
+  })
+})
