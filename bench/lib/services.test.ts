@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempDir } from '@postern/testkit'
+import { tempDir, waitFor } from '@postern/testkit'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { readProcStat } from './proc.js'
 import { runCommand, startService, stopAllServices, tailOfFile, tcpAccepts } from './services.js'
@@ -28,7 +28,17 @@ describe('startService', () => {
     expect(children).toHaveLength(2)
     await service.stop(2000)
     expect(service.running()).toBe(false)
-    for (const pid of children) expect(readProcStat(pid)?.state ?? 'gone').toMatch(/gone|Z/)
+    // A killed child can still be running for a moment before the kernel marks it a zombie.
+    for (const pid of children) {
+      const state = await waitFor(
+        () => {
+          const current = readProcStat(pid)?.state ?? 'gone'
+          return /gone|Z/.test(current) ? current : false
+        },
+        { timeoutMs: 10_000, what: `child ${pid} to end` },
+      )
+      expect(state).toMatch(/gone|Z/)
+    }
   })
 
   it('runs the graceful stop first', async () => {

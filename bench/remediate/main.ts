@@ -18,7 +18,7 @@ import {
   type RemediationModule,
 } from '../../apps/gateway/src/remediation/index.js'
 import { startDovecot, type DovecotServer } from '../../test/support/dovecot.js'
-import { writeBenchSection } from './docs-section.js'
+import { writeSection } from '../lib/index.js'
 
 interface Row {
   profile: string
@@ -194,7 +194,8 @@ if (options.write) {
     .toString()
     .trim()
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
-  writeBenchSection(
+  writeSection(
+    new URL('../../docs/benchmarks.md', import.meta.url).pathname,
     'remediate',
     [
       '## Mailbox remediation (`npm run bench:remediate`)',

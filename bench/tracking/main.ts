@@ -17,7 +17,7 @@ import {
   type SearchFilter,
 } from '@postern/store'
 import { createTestDatabase } from '@postern/store/testing'
-import { writeBenchSection } from '../remediate/docs-section.js'
+import { writeSection } from '../lib/index.js'
 import { expected, generateBatch, RANGE_MS } from './generate.js'
 
 interface Row {
@@ -285,7 +285,8 @@ if (options.json) {
 }
 if (options.write) {
   const pgVersion = 'PostgreSQL (server on 127.0.0.1:5432)'
-  writeBenchSection(
+  writeSection(
+    new URL('../../docs/benchmarks.md', import.meta.url).pathname,
     'tracking',
     [
       '## Tracking search and reporting (`npm run bench:tracking`)',

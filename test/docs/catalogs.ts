@@ -1,11 +1,15 @@
 import { coreErrors, type DocumentedCatalog, type CatalogEntry } from '@postern/core'
 import { storeErrors } from '@postern/store'
 import { httpErrors } from '@postern/http'
+import { privateIntelErrors } from '../../apps/hub/src/casebooks/private-intel-errors.js'
 import { gwErrors } from '../../apps/gateway/src/errors.js'
 import { ctimErrors } from '@postern/ctim'
 import { relayErrors } from '@postern/relay'
 import { demoErrors } from '@postern/demo'
 import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
+import { hubErrors } from '@postern/hub'
+import { tunnelErrors } from '@postern/tunnel'
+import { cloudErrors } from '@postern/gateway/cloud'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -18,6 +22,7 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Core (`CORE`)', entries: entries(coreErrors) },
   { title: 'Storage (`STORE`)', entries: entries(storeErrors) },
   { title: 'HTTP APIs (`HTTP`)', entries: entries(httpErrors) },
+  { title: 'Hub private intelligence (`HUB_PI`)', entries: entries(privateIntelErrors) },
   { title: 'Gateway (`GW`)', entries: entries(gwErrors) },
   { title: 'CTIM, inspect and exchange formats (`CTIM`)', entries: entries(ctimErrors) },
   { title: 'Relay modules (`RELAY`)', entries: entries(relayErrors) },
@@ -26,4 +31,7 @@ export const documentedCatalogs: DocumentedCatalog[] = [
     entries: entries(remediationErrors),
   },
   { title: 'Demo (`DEMO`)', entries: entries(demoErrors) },
+  { title: 'Hub (`HUB`)', entries: entries(hubErrors) },
+  { title: 'Gateway↔hub tunnel (`TUNNEL`)', entries: entries(tunnelErrors) },
+  { title: 'Gateway cloud services (`GW_CLOUD`)', entries: entries(cloudErrors) },
 ]

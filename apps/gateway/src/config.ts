@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { loadConfig, parseHostPort } from '@postern/core'
+import { cloudConfigSchema } from './cloud/config.js'
 import { byteSize, duration } from './config-values.js'
 import { pipelineConfigSchema } from './pipeline/config.js'
 import { remediationConfigSchema } from './remediation/config.js'
@@ -711,6 +712,13 @@ export const gatewayConfigSchema = z
       .prefault({})
       .describe('Content pipeline: analysis, authentication, scanners, policies, quarantines.'),
     remediation: remediationConfigSchema,
+    cloud: cloudConfigSchema
+      .prefault({})
+      .describe(
+        'Cloud services: hub servers per region and the connector to the hub (registration, ' +
+          'tunnel, usage telemetry). Registration and on/off live in the database, set with ' +
+          '`postern gateway cloudserviceconfig`.',
+      ),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -44,7 +44,7 @@ const VERSION = '0.1.0'
  * A piece of another area (content pipeline, remediation, cloud connector …) plugged into the
  * gateway: `setup` runs once while the gateway is assembled, before anything listens, and may
  * register routes on `gateway.http`, set the message processor, add session policies, and
- * register stop hooks.
+ * register start and stop hooks.
  */
 export interface GatewayExtension {
   readonly name: string
@@ -81,6 +81,7 @@ export class Gateway {
   readonly listeners: readonly SmtpListener[]
   private processor: MessageProcessor = passThroughProcessor
   private readonly policies: SessionPolicy[] = []
+  private readonly startHooks: (() => Promise<void> | void)[] = []
   private readonly stopHooks: (() => Promise<void> | void)[] = []
   private started = false
   private stopping: Promise<void> | undefined
@@ -309,6 +310,11 @@ export class Gateway {
     this.policies.push(policy)
   }
 
+  /** Runs once the gateway listens (in order of registration); a failure fails `start`. */
+  onStart(hook: () => Promise<void> | void): void {
+    this.startHooks.push(hook)
+  }
+
   /** Runs while the gateway stops, before storage closes (in reverse order of registration). */
   onStop(hook: () => Promise<void> | void): void {
     this.stopHooks.push(hook)
@@ -345,6 +351,7 @@ export class Gateway {
       join(this.config.dataDir, RUNTIME_FILE),
       `${JSON.stringify({ pid: process.pid, http: formatHostPort(http), smtp: Object.fromEntries(Object.entries(smtp).map(([n, a]) => [n, formatHostPort(a)])) }, null, 2)}\n`,
     )
+    for (const hook of this.startHooks) await hook()
     this.updateSpoolGauge()
     this.logger.info(
       {

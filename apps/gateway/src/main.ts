@@ -1,6 +1,7 @@
 import { createLogger, describeError, formatHostPort } from '@postern/core'
 import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
+import { cloudExtension } from './cloud/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
 import { remediationExtension } from './remediation/extension.js'
 
@@ -9,7 +10,7 @@ import { remediationExtension } from './remediation/extension.js'
  * cloud connector) add theirs here.
  */
 export function defaultExtensions(): GatewayExtension[] {
-  return [contentPipelineExtension(), remediationExtension()]
+  return [contentPipelineExtension(), remediationExtension(), cloudExtension()]
 }
 
 export interface RunOptions {

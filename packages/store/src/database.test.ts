@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '@postern/core'
 import { Database, resolveDatabaseTarget } from './database.js'
 import { migrateToLatest } from './migrate.js'
+import { hubMigrations } from './migrations/hub/index.js'
 import { AuditLog } from './shared/audit-log.js'
 import type { HubSchema } from './hub/schema.js'
 import { BACKENDS, createTestDatabase, type TestDatabase } from './testing.js'
@@ -40,7 +41,7 @@ describe.each(BACKENDS)('store on %s', (dialect) => {
   })
 
   it('migrates once and is idempotent', async () => {
-    expect(await migrateToLatest(database, 'hub')).toEqual(['0001_audit_log'])
+    expect(await migrateToLatest(database, 'hub')).toEqual(Object.keys(hubMigrations))
     expect(await migrateToLatest(database, 'hub')).toEqual([])
   })
 

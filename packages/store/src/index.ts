@@ -4,6 +4,12 @@ export { migrateToLatest, withAutoId, type SchemaArea, type DialectMigration } f
 export * from './shared/audit-log.js'
 export type { GatewaySchema } from './gateway/schema.js'
 export type { HubSchema } from './hub/schema.js'
+export * from './hub/ctia-tables.js'
+export * from './hub/ctia-filter.js'
+export * from './hub/ctia-entities.js'
+export * from './hub/incidents.js'
+export * from './hub/active-cases.js'
+export * from './hub/watches.js'
 export * from './gateway/tracking.js'
 export * from './gateway/api-accounts.js'
 export type * from './gateway/schema.js'
@@ -18,3 +24,12 @@ export * from './gateway/remediation-runs.js'
 export * from './gateway/tracking-search.js'
 export * from './gateway/tracking-reports.js'
 export * from './gateway/retro-cursor.js'
+export type * from './gateway/cloud-schema.js'
+export {
+  CloudRepo,
+  type CloudRegistration,
+  type CloudStatusRow,
+  type SettingLevel,
+  type SettingRow,
+} from './gateway/cloud-repo.js'
+export * from './hub/index.js'

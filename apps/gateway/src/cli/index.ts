@@ -11,6 +11,7 @@ import {
 } from '@postern/cli-kit'
 import type { ApiAccountStore, GatewaySchema } from '@postern/store'
 import type { ApiAuth } from '../api/auth.js'
+import { cloudServiceConfigCommand, clusterCommand, openGatewayCloud } from '../cloud/index.js'
 import { checkPassword, isRole, MIN_PASSWORD_LENGTH } from '../api/credentials.js'
 import { loadGatewayConfig, parseDuration, type GatewayConfig } from '../config.js'
 import type { QueueItemView } from '../delivery/queue.js'
@@ -560,5 +561,9 @@ export function gatewayCommand(): Command {
         }),
       ),
   )
+  // --- cloud services (directly on the gateway's database) -------------------------------------
+  const openCloud = (file: string | undefined) => openGatewayCloud(configFile({ config: file }))
+  gateway.addCommand(cloudServiceConfigCommand(openCloud))
+  gateway.addCommand(clusterCommand(openCloud))
   return gateway
 }

@@ -2,6 +2,7 @@ import type { Generated } from 'kysely'
 import type { AuditLogTable } from '../shared/audit-log.js'
 import type { ContentSchema } from './content-schema.js'
 import type { RemediationTables } from './remediation-tables.js'
+import type { GatewayCloudSchema } from './cloud-schema.js'
 
 /** One mail transaction (MID): envelope, header summary, client, status (migration 0100). */
 export interface MessagesTable {
@@ -89,7 +90,7 @@ export interface ApiTokensTable {
 }
 
 /** Tables of the gateway's database (see migrations/gateway). */
-export interface GatewaySchema extends ContentSchema, RemediationTables {
+export interface GatewaySchema extends ContentSchema, RemediationTables, GatewayCloudSchema {
   audit_log: AuditLogTable
   messages: MessagesTable
   message_recipients: MessageRecipientsTable

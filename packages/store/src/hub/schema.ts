@@ -1,6 +1,128 @@
+import type { Generated } from 'kysely'
 import type { AuditLogTable } from '../shared/audit-log.js'
+import type { CtiaSchema } from './ctia-tables.js'
+
+export interface OrgsTable {
+  id: string
+  name: string
+  enabled: number
+  created_at: number
+  updated_at: number
+}
+
+export interface UsersTable {
+  id: string
+  org_id: string
+  email: string
+  name: string
+  role: string
+  password_hash: string
+  enabled: number
+  created_at: number
+  updated_at: number
+  last_login_at: number | null
+}
+
+export interface SessionsTable {
+  id: string
+  token_digest: string
+  csrf_digest: string
+  user_id: string
+  org_id: string
+  created_at: number
+  last_used_at: number
+  expires_at: number
+  revoked_at: number | null
+  remote_ip: string | null
+  user_agent: string | null
+}
+
+export interface ApiClientsTable {
+  id: string
+  org_id: string
+  name: string
+  description: string
+  secret_digest: string
+  /** JSON array of scope strings. */
+  scopes: string
+  owner_user_id: string | null
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  expires_at: number | null
+  revoked_at: number | null
+  last_used_at: number | null
+}
+
+export interface SigningKeysTable {
+  kid: string
+  alg: string
+  /** JSON Web Key (RFC 7517) of the public half. */
+  public_jwk: string
+  /** PKCS#8 PEM of the private half, sealed with the hub's SecretBox. */
+  private_key_sealed: string
+  created_at: number
+  /** From this time the key no longer signs new tokens. */
+  retires_at: number
+  /** From this time the key leaves the JWKS (tokens it signed have all expired). */
+  expires_at: number
+}
+
+export interface RegistrationTokensTable {
+  id: string
+  org_id: string
+  token_digest: string
+  label: string
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  expires_at: number
+  used_at: number | null
+  device_id: string | null
+  revoked_at: number | null
+}
+
+export interface DevicesTable {
+  id: string
+  org_id: string
+  name: string
+  uid: string
+  model: string
+  version: string
+  hostname: string
+  deployment: string
+  cluster_name: string | null
+  region: string
+  credential_digest: string
+  registration_token_id: string
+  registered_at: number
+  deregistered_at: number | null
+  last_seen_at: number | null
+  connected_at: number | null
+  connected_node: string | null
+  threat_response_enabled: number | null
+  telemetry_enabled: number | null
+  remote_ip: string | null
+}
+
+export interface DeviceTelemetryTable {
+  id: Generated<number>
+  org_id: string
+  device_id: string
+  received_at: number
+  /** JSON payload as the gateway sent it (validated by the hub first). */
+  payload: string
+}
 
 /** Tables of the hub's database (see migrations/hub). */
-export interface HubSchema {
+export interface HubSchema extends CtiaSchema {
   audit_log: AuditLogTable
+  orgs: OrgsTable
+  users: UsersTable
+  sessions: SessionsTable
+  api_clients: ApiClientsTable
+  signing_keys: SigningKeysTable
+  registration_tokens: RegistrationTokensTable
+  devices: DevicesTable
+  device_telemetry: DeviceTelemetryTable
 }

@@ -51,11 +51,20 @@ export interface AuditQuery {
 }
 
 /** Append-only record of who did what, when, from where, and how it ended. */
+/** Any schema with the audit_log table (Kysely's types are invariant, hence the generic). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AuditLogSchema = any
+
 export class AuditLog {
+  private readonly db: Kysely<{ audit_log: AuditLogTable }>
+
+  /** Takes either app's database (any schema that has the `audit_log` table). */
   constructor(
-    private readonly db: Kysely<{ audit_log: AuditLogTable }>,
+    db: Kysely<AuditLogSchema>,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.db = db as unknown as Kysely<{ audit_log: AuditLogTable }>
+  }
 
   async record(entry: AuditEntryInput): Promise<number> {
     const row = await this.db

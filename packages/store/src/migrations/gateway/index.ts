@@ -7,6 +7,7 @@ import { remediationMigration } from './0300_remediation.js'
 import { trackingSearchMigration } from './0301_tracking_search.js'
 import { contentSearchMigration } from './0302_content_search.js'
 import { retroCursorMigration } from './0303_retro_cursor.js'
+import { gatewayCloudMigration } from './0400-cloud.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -21,4 +22,5 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0301_tracking_search': trackingSearchMigration,
   '0302_content_search': contentSearchMigration,
   '0303_retro_cursor': retroCursorMigration,
+  '0400_cloud': gatewayCloudMigration,
 }

@@ -1,7 +1,21 @@
 import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
+import { hubCoreMigration } from './0100-hub-core.js'
+import {
+  activeCasesMigration,
+  autoIncidentPolicyMigration,
+  ctiaEntitiesMigration,
+  incidentStatusHistoryMigration,
+  watchlistMigration,
+} from './0300-ctia-entities.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
 export const hubMigrations: Record<string, DialectMigration> = {
   '0001_audit_log': auditLogMigration,
+  '0100_hub_core': hubCoreMigration,
+  '0300_ctia_entities': ctiaEntitiesMigration,
+  '0301_incident_status_history': incidentStatusHistoryMigration,
+  '0302_active_cases': activeCasesMigration,
+  '0303_watchlist': watchlistMigration,
+  '0304_auto_incident_policies': autoIncidentPolicyMigration,
 }

@@ -1,0 +1,256 @@
+import { hostname } from 'node:os'
+import type { Kysely } from 'kysely'
+import type { Logger } from '@postern/core'
+import type { AuditLog, AuditLogTable, CloudRepo, CloudRegistration } from '@postern/store'
+import {
+  TUNNEL_METHODS,
+  TunnelClient,
+  moduleCall,
+  type DeviceEvent,
+  type TunnelClientStatus,
+} from '@postern/tunnel'
+import type { CloudService } from './cloud-service.js'
+import type { CloudConfig } from './config.js'
+import { cloudErrors } from './errors.js'
+import type { ModuleRegistry } from './modules.js'
+import { telemetryDigest } from './telemetry.js'
+
+export interface ConnectorDeps {
+  cloud: CloudService
+  repo: CloudRepo
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the gateway database (any schema with audit_log)
+  db: Kysely<any>
+  config: CloudConfig
+  modules: ModuleRegistry
+  audit: AuditLog
+  logger: Logger
+}
+
+/**
+ * The running side of cloud services, inside the gateway process: keeps the tunnel to the hub up
+ * while cloud services are enabled and this machine is registered, reports the gateway's status
+ * to the hub, answers the hub's module calls (refusing them all while Threat Response is off),
+ * pushes the cloud audit events and, when enabled, usage telemetry (daily and on change). It
+ * re-reads the settings every few seconds, so a change made by the CLI or by another cluster
+ * node takes effect without a restart.
+ */
+export class CloudConnector {
+  private client: TunnelClient | null = null
+  private clientKey = ''
+  private timer: NodeJS.Timeout | null = null
+  private reconciling: Promise<void> = Promise.resolve()
+  private threatResponse = false
+  private lastReported = ''
+  private readonly logger: Logger
+
+  constructor(private readonly deps: ConnectorDeps) {
+    this.logger = deps.logger.child({ component: 'cloud' })
+  }
+
+  start(): void {
+    if (this.timer) return
+    this.reconcile()
+    this.timer = setInterval(() => this.reconcile(), this.deps.config.settingsPollSeconds * 1000)
+    this.timer.unref()
+  }
+
+  /** Applies the current settings now (after a change through the API). */
+  reconcile(): Promise<void> {
+    this.reconciling = this.reconciling.then(() =>
+      this.apply().catch((err: unknown) =>
+        this.logger.error({ event: 'CLOUD_RECONCILE_FAILED', err }, 'cloud reconcile failed'),
+      ),
+    )
+    return this.reconciling
+  }
+
+  get tunnelStatus(): TunnelClientStatus | null {
+    return this.client?.status ?? null
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    await this.reconciling
+    await this.stopClient()
+  }
+
+  private async apply(): Promise<void> {
+    const { settings } = await this.deps.cloud.settings()
+    const registration = await this.deps.cloud.registration()
+    this.threatResponse = settings.threatResponse
+    const wanted = settings.enabled && registration !== undefined
+    if (!wanted) {
+      await this.stopClient()
+      return
+    }
+    const key = `${registration.deviceId}|${registration.tunnelUrl}`
+    if (this.client && this.clientKey !== key) await this.stopClient()
+    if (!this.client) this.startClient(registration, key)
+    await this.writeStatus()
+    const connection = this.client?.connection
+    if (!connection) return
+    const report = JSON.stringify([settings.threatResponse, settings.csn])
+    if (report !== this.lastReported) {
+      await this.client?.request(TUNNEL_METHODS.deviceUpdate, {
+        threatResponseEnabled: settings.threatResponse,
+        telemetryEnabled: settings.csn,
+      })
+      this.lastReported = report
+    }
+    await this.pushEvents()
+    if (settings.csn) await this.pushTelemetry()
+  }
+
+  private startClient(registration: CloudRegistration, key: string): void {
+    const cloud = this.deps.cloud
+    const credential = cloud.credentialOf(registration)
+    this.clientKey = key
+    this.lastReported = ''
+    const client = new TunnelClient({
+      url: registration.tunnelUrl,
+      credential: () => credential,
+      logger: this.logger,
+      heartbeatMs: this.deps.config.heartbeatSeconds * 1000,
+      backoff: {
+        initialMs: this.deps.config.reconnectMinMs,
+        maxMs: this.deps.config.reconnectMaxSeconds * 1000,
+      },
+      handlers: {
+        requests: {
+          [TUNNEL_METHODS.moduleCall]: async (params, call) => {
+            if (!this.threatResponse) throw cloudErrors.THREAT_RESPONSE_DISABLED()
+            const parsed = moduleCall.parse(params)
+            return this.deps.modules.call(parsed.path, parsed.body, call.signal)
+          },
+        },
+      },
+      onStatus: (status) => {
+        void this.writeStatus().catch(() => undefined)
+        if (status.state === 'refused') void this.auditRefusal(registration, status.lastError)
+      },
+      onConnected: () => void this.hello(),
+    })
+    this.client = client
+    client.start()
+    this.logger.info(
+      {
+        event: 'CLOUD_TUNNEL_STARTING',
+        deviceId: registration.deviceId,
+        url: registration.tunnelUrl,
+      },
+      'connecting to the hub',
+    )
+  }
+
+  /** The hub refused the device credential (revoked or deregistered there): audited once. */
+  private async auditRefusal(
+    registration: CloudRegistration,
+    error: { message: string } | null,
+  ): Promise<void> {
+    try {
+      await this.deps.audit.record({
+        actor: { type: 'system', id: 'cloud-connector' },
+        source: 'system',
+        action: 'cloud.credential.refused',
+        target: { type: 'device', id: registration.deviceId },
+        outcome: 'denied',
+        details: { hubUrl: registration.hubUrl, reason: error?.message ?? 'refused' },
+      })
+    } catch (err) {
+      this.logger.error({ event: 'CLOUD_AUDIT_FAILED', err }, 'could not audit the refusal')
+    }
+  }
+
+  private async hello(): Promise<void> {
+    const { settings } = await this.deps.cloud.settings()
+    try {
+      await this.client?.request(TUNNEL_METHODS.deviceHello, {
+        version: this.deps.cloud.version,
+        hostname: hostname(),
+        model: this.deps.cloud.model,
+        threatResponseEnabled: settings.threatResponse,
+        telemetryEnabled: settings.csn,
+      })
+      this.lastReported = JSON.stringify([settings.threatResponse, settings.csn])
+      // Telemetry is due again on each new connection only if it changed; events catch up now.
+      await this.reconcile()
+    } catch (err) {
+      this.logger.warn({ event: 'CLOUD_HELLO_FAILED', err }, 'hello to the hub failed')
+    }
+  }
+
+  private async pushEvents(): Promise<void> {
+    const status = await this.deps.repo.status(this.deps.cloud.machine)
+    const after = status?.eventsPushedThrough ?? 0
+    const db = this.deps.db as Kysely<{ audit_log: AuditLogTable }>
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('id', '>', after)
+      .where((eb) => eb.or([eb('action', 'like', 'cloud.%'), eb('action', 'like', 'cluster.%')]))
+      .orderBy('id')
+      .limit(100)
+      .execute()
+    if (rows.length === 0) return
+    const events: DeviceEvent[] = rows.map((r) => ({
+      action: r.action,
+      at: r.at,
+      outcome: r.outcome === 'success' || r.outcome === 'denied' ? r.outcome : 'failure',
+      actor: `${r.actor_type}:${r.actor_id}`.slice(0, 200),
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }))
+    await this.client?.request(TUNNEL_METHODS.eventsPush, { events })
+    await this.deps.repo.putStatus(this.deps.cloud.machine, {
+      eventsPushedThrough: rows[rows.length - 1]?.id ?? after,
+      updatedAt: Date.now(),
+    })
+  }
+
+  private async pushTelemetry(): Promise<void> {
+    const payload = await this.deps.cloud.telemetryPreview()
+    const digest = telemetryDigest(payload)
+    const status = await this.deps.repo.status(this.deps.cloud.machine)
+    const due =
+      status?.telemetryDigest !== digest ||
+      status.telemetrySentAt === null ||
+      Date.now() - status.telemetrySentAt >= this.deps.config.telemetryIntervalHours * 3_600_000
+    if (!due) return
+    await this.client?.request(TUNNEL_METHODS.telemetryPush, payload)
+    await this.deps.repo.putStatus(this.deps.cloud.machine, {
+      telemetryDigest: digest,
+      telemetrySentAt: Date.now(),
+      updatedAt: Date.now(),
+    })
+    this.logger.info(
+      { event: 'CLOUD_TELEMETRY_SENT', features: payload.features.length },
+      'usage telemetry sent',
+    )
+  }
+
+  private async writeStatus(): Promise<void> {
+    const status = this.client?.status
+    if (!status) return
+    await this.deps.repo.putStatus(this.deps.cloud.machine, {
+      state: status.state === 'connected' ? 'connected' : status.state,
+      connectedSince: status.connectedSince,
+      lastError: status.lastError?.message ?? null,
+      lastErrorAt: status.lastError?.at ?? null,
+      updatedAt: Date.now(),
+    })
+  }
+
+  private async stopClient(): Promise<void> {
+    const client = this.client
+    if (!client) return
+    this.client = null
+    this.clientKey = ''
+    await client.stop()
+    await this.deps.repo.putStatus(this.deps.cloud.machine, {
+      state: 'idle',
+      connectedSince: null,
+      updatedAt: Date.now(),
+    })
+    this.logger.info({ event: 'CLOUD_TUNNEL_STOPPED' }, 'tunnel to the hub stopped')
+  }
+}

@@ -1,0 +1,155 @@
+import type { AddressInfo } from 'node:net'
+import cookie from '@fastify/cookie'
+import formbody from '@fastify/formbody'
+import { formatHostPort, parseHostPort, silentLogger, type Clock, type Logger } from '@postern/core'
+import { createHttpApp, type HttpApp } from '@postern/http'
+import { HubAdmin } from './admin.js'
+import { registerAuditRoutes } from './audit/routes.js'
+import { installAuth, type RouteRecord } from './auth/auth-plugin.js'
+import { registerSessionRoutes } from './auth/session-routes.js'
+import { registerClientRoutes } from './clients/routes.js'
+import type { HubConfig } from './config.js'
+import { registerDeviceRoutes } from './devices/routes.js'
+import { registerOAuthRoutes } from './oauth/routes.js'
+import { openHubServices, type HubServices } from './services.js'
+import { DeviceTunnel } from './tunnel/device-tunnel.js'
+import { registerUserRoutes } from './users/routes.js'
+
+export const HUB_VERSION = '0.1.0'
+
+export interface HubStartOptions {
+  config: HubConfig
+  logger?: Logger
+  clock?: Clock
+  /** Lets later features add routes (they go through the same auth layer). */
+  extend?: (
+    app: HttpApp,
+    hub: { services: HubServices; tunnel: DeviceTunnel },
+  ) => Promise<void> | void
+}
+
+const HOUR = 3_600_000
+
+/**
+ * The hub's composition root: opens the database, builds the services, mounts every route
+ * behind the one auth layer, accepts device tunnels on the same listener, and runs the
+ * housekeeping timers (key rotation, telemetry retention). `stop()` undoes all of it.
+ */
+export class Hub {
+  private timers: NodeJS.Timeout[] = []
+
+  private constructor(
+    readonly services: HubServices,
+    readonly app: HttpApp,
+    readonly tunnel: DeviceTunnel,
+    /** Every registered route with its protection (walked by the auth tests). */
+    readonly routes: readonly RouteRecord[],
+    /** Operator actions (create org/admin, registration tokens, API clients) for programs like the demo. */
+    readonly admin: HubAdmin,
+  ) {}
+
+  /** The URL gateways and clients use (config publicUrl, or the bound address). */
+  get url(): string {
+    return this.services.publicUrl
+  }
+
+  static async start(options: HubStartOptions): Promise<Hub> {
+    const { config } = options
+    const logger = options.logger ?? silentLogger()
+    const services = await openHubServices({ config, logger, clock: options.clock })
+    let app: HttpApp | undefined
+    let tunnel: DeviceTunnel | undefined
+    try {
+      app = await createHttpApp({
+        logger,
+        title: 'Postern hub API',
+        description:
+          'Threat response hub: organisations, users, API clients and OAuth2, devices and their tunnel, telemetry, audit, and the Threat Response compatible routes.',
+        version: HUB_VERSION,
+        trustProxy: config.trustProxy,
+      })
+      await app.register(cookie)
+      await app.register(formbody, { bodyLimit: 16 * 1024 })
+      const routes = installAuth(app, {
+        authenticator: services.authenticator,
+        authenticateDevice: (credential) => services.devices.authenticate(credential),
+      })
+      tunnel = new DeviceTunnel({
+        devices: services.devices,
+        devicesRepo: services.repos.devices,
+        telemetry: services.telemetry,
+        audit: services.audit,
+        clock: services.clock,
+        logger,
+        nodeId: config.nodeId,
+        heartbeatMs: config.tunnel.heartbeatSeconds * 1000,
+        requestTimeoutMs: config.tunnel.requestTimeoutSeconds * 1000,
+        maxFrameBytes: config.tunnel.maxFrameBytes,
+      })
+      await registerOAuthRoutes(app, services)
+      registerSessionRoutes(app, services)
+      registerUserRoutes(app, services)
+      registerClientRoutes(app, services)
+      registerDeviceRoutes(app, services, tunnel)
+      registerAuditRoutes(app, services)
+      await options.extend?.(app, { services, tunnel })
+
+      const liveTunnel = tunnel
+      app.server.on('upgrade', (request, socket, head) => {
+        if (!liveTunnel.handleUpgrade(request, socket, head)) socket.destroy()
+      })
+      const { host, port } = parseHostPort(config.listen, '127.0.0.1')
+      await app.listen({ host, port })
+      const bound = app.server.address() as AddressInfo
+      services.publicUrl = (
+        config.publicUrl ?? `http://${formatHostPort({ host: bound.address, port: bound.port })}`
+      ).replace(/\/+$/, '')
+      await tunnel.start()
+
+      const hub = new Hub(services, app, tunnel, routes, new HubAdmin(services))
+      hub.startHousekeeping()
+      logger.info(
+        {
+          event: 'HUB_LISTENING',
+          url: services.publicUrl,
+          region: config.region,
+          nodeId: config.nodeId,
+        },
+        `hub listening on ${services.publicUrl}`,
+      )
+      return hub
+    } catch (err) {
+      await tunnel?.close().catch(() => undefined)
+      await app?.close().catch(() => undefined)
+      await services.database.close()
+      throw err
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    await this.tunnel.close()
+    await this.app.close()
+    await this.services.database.close()
+    this.services.logger.info({ event: 'HUB_STOPPED' }, 'hub stopped')
+  }
+
+  private startHousekeeping(): void {
+    const { services } = this
+    const every = (ms: number, what: string, task: () => Promise<unknown>): void => {
+      const timer = setInterval(() => {
+        task().catch((err: unknown) =>
+          services.logger.error(
+            { event: 'HUB_HOUSEKEEPING_FAILED', task: what, err },
+            `${what} failed`,
+          ),
+        )
+      }, ms)
+      timer.unref()
+      this.timers.push(timer)
+    }
+    every(HOUR, 'signing key rotation', () => services.keys.ensureCurrent())
+    every(24 * HOUR, 'telemetry retention', () => services.telemetry.prune())
+  }
+}

@@ -1,0 +1,15 @@
+export type * from './schema.js'
+export { OrgsRepo, type Org } from './orgs-repo.js'
+export { UsersRepo, type User, type NewUser } from './users-repo.js'
+export { SessionsRepo, type Session } from './sessions-repo.js'
+export { ApiClientsRepo, type ApiClient } from './api-clients-repo.js'
+export { SigningKeysRepo, type SigningKeyRecord } from './signing-keys-repo.js'
+export { RegistrationTokensRepo, type RegistrationToken } from './registration-tokens-repo.js'
+export {
+  DevicesRepo,
+  type Device,
+  type DeviceFacts,
+  type Deployment,
+  type RegisterOutcome,
+} from './devices-repo.js'
+export { TelemetryRepo, type TelemetryRecord } from './telemetry-repo.js'

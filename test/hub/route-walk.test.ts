@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BACKENDS } from '@postern/store/testing'
+import { NO_JWT_DESCRIPTION, SCOPE_CATALOGUE } from '@postern/hub'
+import { fetchToken, startTestHub, type HubHarness } from './harness.js'
+
+/**
+ * Walks every route the hub registered — including routes added by later features — and
+ * proves the one auth layer refuses, with the Threat Response API's bodies: no token, an
+ * expired token, a token lacking the route's scope; and that a token of another organisation
+ * never reaches the first organisation's records.
+ */
+describe.each(BACKENDS)('every hub route on %s', (dialect) => {
+  let h: HubHarness
+  const fixtures: Record<string, string> = {}
+  const orgASecrets: string[] = []
+  let fullA: string
+  let limitedA: string
+  let fullB: string
+  let orgA: string
+  let adminA: string
+
+  beforeAll(async () => {
+    h = await startTestHub(dialect)
+    const { admin } = h.hub
+    const a = await admin.createOrgWithAdmin({ orgName: 'Org A', email: 'admin@a.example' })
+    await admin.createOrgWithAdmin({ orgName: 'Org B', email: 'admin@b.example' })
+    orgA = a.org.id
+    adminA = a.user.id
+    const clientA = await admin.createApiClient({
+      org: 'Org A',
+      name: 'full',
+      scopes: SCOPE_CATALOGUE,
+    })
+    const limited = await admin.createApiClient({
+      org: 'Org A',
+      name: 'limited',
+      scopes: ['webhook'],
+    })
+    const clientB = await admin.createApiClient({
+      org: 'Org B',
+      name: 'full',
+      scopes: SCOPE_CATALOGUE,
+    })
+    fullA = await fetchToken(h.hub, clientA.client.id, clientA.secret)
+    limitedA = await fetchToken(h.hub, limited.client.id, limited.secret)
+    fullB = await fetchToken(h.hub, clientB.client.id, clientB.secret)
+
+    const token = await admin.createRegistrationToken({ org: 'Org A' })
+    const unused = await admin.createRegistrationToken({ org: 'Org A' })
+    const registration = await h.hub.services.devices.register(
+      {
+        token: token.token,
+        uid: 'UID-A',
+        model: 'postern-gateway',
+        version: '0.1.0',
+        hostname: 'gw.a.example',
+        deployment: 'standalone',
+        clusterName: null,
+      },
+      null,
+    )
+    Object.assign(fixtures, {
+      deviceId: registration.device.id,
+      userId: a.user.id,
+      clientId: clientA.client.id,
+      tokenId: unused.record.id,
+    })
+    orgASecrets.push(
+      orgA,
+      a.user.email,
+      clientA.client.id,
+      registration.device.id,
+      unused.record.id,
+      'UID-A',
+      'gw.a.example',
+    )
+  })
+  afterAll(() => h.stop())
+
+  const protectedRoutes = () => h.hub.routes.filter((r) => !r.auth.public && !r.auth.device)
+
+  function url(template: string): string {
+    return template.replace(/:(\w+)/g, (_whole, name: string) => {
+      const value = fixtures[name]
+      if (!value)
+        throw new Error(
+          `The route walk has no fixture for ":${name}" in ${template}: add one in route-walk.test.ts`,
+        )
+      return value
+    })
+  }
+
+  it('knows every route and every route declares its protection', () => {
+    expect(protectedRoutes().length).toBeGreaterThan(10)
+    for (const route of h.hub.routes) {
+      const declared = [
+        route.auth.scope !== undefined,
+        route.auth.authenticated,
+        route.auth.device,
+        route.auth.public,
+      ].filter(Boolean)
+      expect(declared, `${route.method} ${route.url}`).toHaveLength(1)
+    }
+  })
+
+  it('refuses a request without a token with the reference 401 body', async () => {
+    for (const route of protectedRoutes()) {
+      const res = await h.hub.app.inject({
+        method: route.method as 'GET',
+        url: url(route.url),
+        payload: route.method === 'GET' ? undefined : {},
+      })
+      expect(res.statusCode, `${route.method} ${route.url}`).toBe(401)
+      expect(res.json()).toEqual({
+        error: 'invalid_request',
+        error_description: NO_JWT_DESCRIPTION,
+        trace_id: expect.any(String),
+      })
+    }
+  })
+
+  it('refuses a token lacking the scope with the reference 403 body', async () => {
+    for (const route of protectedRoutes().filter((r) => r.auth.scope !== undefined)) {
+      const res = await h.hub.app.inject({
+        method: route.method as 'GET',
+        url: url(route.url),
+        headers: { authorization: `Bearer ${limitedA}` },
+        payload: route.method === 'GET' ? undefined : {},
+      })
+      expect(res.statusCode, `${route.method} ${route.url}`).toBe(403)
+      expect(res.json()).toEqual({
+        error: 'missing_scope',
+        error_description: 'You do not have the required credentials to access this route.',
+        'missing-scopes': [route.auth.scope],
+        'required-scopes': [route.auth.scope],
+        scopes: ['webhook'],
+        'user-id': adminA,
+        'org-id': orgA,
+        trace_id: expect.any(String),
+      })
+    }
+  })
+
+  it("never lets a token of another organisation reach the first one's records", async () => {
+    for (const route of protectedRoutes()) {
+      const res = await h.hub.app.inject({
+        method: route.method as 'GET',
+        url: url(route.url),
+        headers: { authorization: `Bearer ${fullB}` },
+        payload: route.method === 'GET' ? undefined : {},
+      })
+      const label = `${route.method} ${route.url} → ${res.statusCode} ${res.body.slice(0, 200)}`
+      if (route.url.includes(':')) {
+        expect([400, 404], label).toContain(res.statusCode)
+      } else {
+        expect(res.statusCode, label).toBeLessThan(500)
+        for (const secret of orgASecrets) expect(res.body, label).not.toContain(secret)
+      }
+    }
+    // …and org A's records are all still there.
+    const list = await h.hub.app.inject({
+      method: 'GET',
+      url: '/api/v1/devices',
+      headers: { authorization: `Bearer ${fullA}` },
+    })
+    expect(list.json().items.map((d: { id: string }) => d.id)).toEqual([fixtures.deviceId])
+  })
+
+  it('refuses an expired token with a 401 in the reference shape', async () => {
+    const start = h.clock.now()
+    h.clock.advance(601_000)
+    try {
+      for (const route of protectedRoutes()) {
+        const res = await h.hub.app.inject({
+          method: route.method as 'GET',
+          url: url(route.url),
+          headers: { authorization: `Bearer ${fullA}` },
+          payload: route.method === 'GET' ? undefined : {},
+        })
+        expect(res.statusCode, `${route.method} ${route.url}`).toBe(401)
+        expect(res.json()).toEqual({
+          error: 'invalid_request',
+          error_description: 'The JWT in the HTTP Authorization header has expired',
+          trace_id: expect.any(String),
+        })
+      }
+    } finally {
+      h.clock.set(start)
+    }
+  })
+
+  it('refuses device routes without a valid device credential', async () => {
+    for (const route of h.hub.routes.filter((r) => r.auth.device)) {
+      for (const authorization of [undefined, `Bearer ${fullA}`, 'Bearer pdc_forged']) {
+        const res = await h.hub.app.inject({
+          method: route.method as 'GET',
+          url: url(route.url),
+          headers: authorization ? { authorization } : {},
+        })
+        expect(res.statusCode, `${route.method} ${route.url}`).toBe(401)
+        expect(res.json().error.code).toBe('HUB_ERR_DEVICE_CREDENTIAL_INVALID')
+      }
+    }
+  })
+})
