@@ -106,10 +106,6 @@ export const gwErrors = defineErrors('GW', {
     hint: 'The gateway is stopping; the message stays in the spool and is processed at the next start.',
     smtp: { code: 451, enhanced: '4.3.2' },
   },
-  PIPELINE_WORKER_FAILED: {
-    message: 'The analysis worker failed: {reason}',
-    hint: 'The message is kept and treated as malformed; report the message (from quarantine) if this repeats.',
-  },
   SCANNER_TIMEOUT: {
     message: 'Scanner {scanner} did not answer within {ms} ms',
     hint: 'Check that {scanner} is running and not overloaded; raise its timeoutMs if it is only slow.',
