@@ -5,9 +5,11 @@
  * with it), no pregreet delay for a RELAYED group, opportunistic TLS towards smtp-sink (which
  * offers none, as Postfix and Haraka are left to find out by themselves).
  *
- * The `pipeline` keys of the two pipeline rows follow issue 3; its schema, once merged, is the
- * authority. When the gateway rejects a file (exit code 78), the bench shows that row as "not
- * available" with the gateway's own validation message, so a drift is visible, never silent.
+ * The `pipeline` key is apps/gateway/src/pipeline/config.ts (issue 3): off for the relay row,
+ * on with its defaults for the pipeline rows (authentication through the system's resolver,
+ * block lists, default policies, tracking), scanners only in the last row. When the gateway
+ * rejects a file (exit code 78), the bench shows that row as "not available" with the gateway's
+ * own validation message, so a drift is visible, never silent.
  */
 
 export type PosternVariant = 'relay' | 'pipeline' | 'scanners'
@@ -55,9 +57,11 @@ export function posternConfig(variant: PosternVariant, input: PosternConfigInput
   }
   switch (variant) {
     case 'relay':
-      return relay
+      // A pure relay: the content pipeline (on by default) delivers every message as received.
+      return { ...relay, pipeline: { enabled: false } }
     case 'pipeline':
-      // Parse, hashes, authentication, block lists, policies and tracking; no external scanner.
+      // Parse, hashes, authentication (caching resolver), block lists, policies, tracking;
+      // no external scanner.
       return {
         ...relay,
         pipeline: {
@@ -67,17 +71,14 @@ export function posternConfig(variant: PosternVariant, input: PosternConfigInput
       }
     case 'scanners': {
       if (!input.scanners) throw new Error('the scanners variant needs rspamd and clamd endpoints')
+      const { rspamdUrl, clamd } = input.scanners
       return {
         ...relay,
         pipeline: {
           enabled: true,
           scanners: {
-            rspamd: { enabled: true, url: input.scanners.rspamdUrl },
-            clamav: {
-              enabled: true,
-              host: input.scanners.clamd.host,
-              port: input.scanners.clamd.port,
-            },
+            rspamd: { enabled: true, url: rspamdUrl },
+            clamav: { enabled: true, address: `${clamd.host}:${clamd.port}` },
           },
         },
       }
