@@ -27,7 +27,8 @@ describe('posternConfig', () => {
       const file = join(dir.path, `${variant}.yaml`)
       writeFileSync(file, renderConfigFile(posternConfig(variant, input)))
       const config = loadGatewayConfig(file, {})
-      expect(config.listeners[0]?.hat[0]).toMatchObject({ policy: 'RELAYED', pregreet: 0 })
+      expect(config.listeners[0]?.hat[0]).toMatchObject({ policy: 'ACCEPTED', pregreet: 0 })
+      expect(config.listeners[0]?.rat).toEqual([{ recipient: 'example.org', action: 'ACCEPT' }])
       expect(config.smtpRoutes[0]?.to).toEqual(['127.0.0.1:2525'])
     },
   )
