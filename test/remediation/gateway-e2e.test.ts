@@ -8,7 +8,14 @@ import { TrackingSearchRepository } from '@postern/store'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '@postern/store/testing'
 import { tempDir, waitFor } from '@postern/testkit'
 import { Gateway, gatewayConfigSchema } from '../../apps/gateway/src/index.js'
-import { remediationExtension } from '../../apps/gateway/src/remediation/extension.js'
+import {
+  remediationExtension,
+  type RemediationExtension,
+} from '../../apps/gateway/src/remediation/extension.js'
+import {
+  remediationActions,
+  triggerRemediation,
+} from '../../apps/gateway/src/remediation/respond.js'
 import { startDovecot, type DovecotServer } from '../support/dovecot.js'
 import { startLmtpBridge, type LmtpBridge } from '../support/lmtp-bridge.js'
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js'
@@ -29,6 +36,7 @@ describe.each(BACKENDS)('gateway remediation end to end on %s', (dialect) => {
   let testDb: TestDatabase
   let dataDir: ReturnType<typeof tempDir>
   let gateway: Gateway
+  let extension: RemediationExtension
   let smtpPort: number
   let api: string
   const tokens: Record<'admin' | 'operator' | 'readOnly', string> = {
@@ -103,7 +111,7 @@ describe.each(BACKENDS)('gateway remediation end to end on %s', (dialect) => {
     })
     gateway = await Gateway.create(config, {
       logger: silentLogger(),
-      extensions: [remediationExtension()],
+      extensions: [(extension = remediationExtension())],
     })
     const addresses = await gateway.start()
     smtpPort = addresses.smtp.in!.port
@@ -249,6 +257,40 @@ describe.each(BACKENDS)('gateway remediation end to end on %s', (dialect) => {
       mailbox: 'nobody@example.org',
     })
     expect(unknown.body.error.code).toBe('GW_ERR_REMEDIATION_MAILBOX_UNKNOWN')
+  })
+
+  it('offers Delete / Forward / Forward and Delete to the hub and runs them as the hub', async () => {
+    const id = uniqueId('hub')
+    const mid = await sendThroughGateway(id, ['carol@example.org'])
+    expect(remediationActions({ type: 'ip', value: '192.0.2.1' })).toEqual([])
+    const actions = remediationActions({ type: 'cisco_mid', value: `${mid}-0001` })
+    expect(actions.map((a) => a.id)).toEqual([
+      'postern-remediate-delete',
+      'postern-remediate-forward',
+      'postern-remediate-forward-delete',
+    ])
+    const outcome = await triggerRemediation(
+      extension.parts!.tracked,
+      { 'action-id': 'postern-remediate-delete', ...actions[0]!['query-params'] },
+      { actor: { type: 'hub', id: 'analyst@org1' }, source: 'hub', remoteIp: null },
+    )
+    expect(outcome?.status).toBe('success')
+    expect(outcome?.result.run).toMatchObject({
+      source: 'hub',
+      actor: { type: 'hub', id: 'analyst@org1' },
+    })
+    expect((await dovecot.messageIdsByFolder('carol@example.org')).INBOX).not.toContain(`<${id}>`)
+    expect(
+      await triggerRemediation(
+        extension.parts!.tracked,
+        {
+          'action-id': 'block-sender',
+          observable_type: 'cisco_mid',
+          observable_value: String(mid),
+        },
+        { actor: { type: 'hub', id: 'x' }, source: 'hub' },
+      ),
+    ).toBeNull()
   })
 
   it('remediates from the CLI with --json and exit codes', async () => {

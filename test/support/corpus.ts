@@ -26,6 +26,16 @@ export interface CorpusCase {
   malformed?: string
   envelope?: { from: string; to: string[] }
   direction?: 'incoming' | 'outgoing'
+  /**
+   * The gateway's SMTP listener (default limits) refuses this file before the pipeline sees it;
+   * the value names the limit.
+   */
+  smtpRefused?: 'nul' | 'line-length' | 'received-count'
+  /**
+   * The outcome over SMTP when the listener (`lineEndings: normalize`) turns bare CRs and LFs
+   * into CRLF first, which changes the message; defaults to `outcome`.
+   */
+  smtpOutcome?: CorpusOutcome
 }
 
 export const CORPUS_DIR = new URL('../corpus/', import.meta.url)
@@ -625,6 +635,7 @@ export const CORPUS: CorpusCase[] = [
       utf8(lines(head('huge field', [`X-Padding: ${'A'.repeat(300 * 1024)}`]), '', 'body')),
     outcome: 'quarantine:malformed',
     malformed: 'header-size',
+    smtpRefused: 'line-length',
   },
   {
     file: 'malformed/header-20000-fields.eml',
@@ -661,6 +672,7 @@ export const CORPUS: CorpusCase[] = [
       ),
     outcome: 'quarantine:malformed',
     malformed: 'header-size',
+    smtpRefused: 'received-count',
   },
   {
     file: 'malformed/header-folded-10000.eml',
@@ -694,6 +706,7 @@ export const CORPUS: CorpusCase[] = [
       ),
     outcome: 'quarantine:malformed',
     malformed: 'header-size',
+    smtpRefused: 'line-length',
   },
 
   // --- Malformed: bad encodings ---------------------------------------------------------------
@@ -886,6 +899,7 @@ export const CORPUS: CorpusCase[] = [
     outcome: 'quarantine:malformed',
     malformed: 'structure',
     defects: ['nul-in-header'],
+    smtpRefused: 'nul',
   },
   {
     file: 'malformed/nul-in-body.eml',
@@ -893,6 +907,7 @@ export const CORPUS: CorpusCase[] = [
     build: () => bin(lines(head('nul body'), '', 'text\0with\0nuls https://n.example/')),
     outcome: 'deliver',
     defects: ['nul-in-body'],
+    smtpRefused: 'nul',
   },
   {
     file: 'malformed/nul-in-filename.eml',
@@ -902,6 +917,7 @@ export const CORPUS: CorpusCase[] = [
     outcome: 'quarantine:malformed',
     malformed: 'structure',
     defects: ['nul-in-header'],
+    smtpRefused: 'nul',
   },
   {
     file: 'malformed/nul-in-boundary.eml',
@@ -921,6 +937,7 @@ export const CORPUS: CorpusCase[] = [
     outcome: 'quarantine:malformed',
     malformed: 'structure',
     defects: ['nul-in-header'],
+    smtpRefused: 'nul',
   },
 
   // --- Malformed: line endings ----------------------------------------------------------------
@@ -954,6 +971,7 @@ export const CORPUS: CorpusCase[] = [
     outcome: 'quarantine:malformed',
     malformed: 'structure',
     defects: ['missing-header-separator', 'bare-line-ending'],
+    smtpOutcome: 'deliver',
   },
   {
     file: 'malformed/multipart-lf-boundaries.eml',
@@ -1119,6 +1137,7 @@ export const CORPUS: CorpusCase[] = [
     what: 'a 1 MB line without line breaks',
     build: () => utf8(lines(head('long line'), '', 'x'.repeat(1024 * 1024))),
     outcome: 'deliver',
+    smtpRefused: 'line-length',
   },
   {
     file: 'malformed/empty-body-attachment.eml',
@@ -1161,6 +1180,7 @@ export const CORPUS: CorpusCase[] = [
     build: () =>
       utf8(attachment(`${'n'.repeat(10 * 1024)}.txt`, 'text/plain', utf8('data'), 'long filename')),
     outcome: 'deliver',
+    smtpRefused: 'line-length',
   },
 
   // --- Malformed: archives and extraction limits ---------------------------------------------
@@ -1237,6 +1257,7 @@ export const CORPUS: CorpusCase[] = [
       ),
     outcome: 'deliver',
     defects: ['urls-truncated'],
+    smtpRefused: 'line-length',
   },
   {
     file: 'malformed/html-deeply-nested.eml',
@@ -1250,6 +1271,7 @@ export const CORPUS: CorpusCase[] = [
         ),
       ),
     outcome: 'deliver',
+    smtpRefused: 'line-length',
   },
   {
     file: 'malformed/html-hostile-urls.eml',

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
-import { parseHostPort } from '@postern/core'
+import { loadConfig, parseHostPort } from '@postern/core'
 import { byteSize, duration } from './config-values.js'
 import { pipelineConfigSchema } from './pipeline/config.js'
 import { remediationConfigSchema } from './remediation/config.js'
@@ -33,7 +33,7 @@ export function listenAddress(description: string) {
         return false
       }
     }, 'write it as host:port, e.g. 0.0.0.0:25, [::1]:2525 or 127.0.0.1:0')
-    .describe(description)
+    .meta({ description, 'x-format': 'host:port' })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ const hatRuleSchema = z
     policy: z.enum(HAT_POLICIES).describe('What the group may do: ' + HAT_POLICIES.join(', ')),
     pregreet: duration(
       'How long to wait before the greeting; a client that talks before it is refused ' +
-        '(`554 5.7.1`). A real anti-spam test for unknown internet hosts, pointless for your ' +
+        '(`554 5.5.1`). A real anti-spam test for unknown internet hosts, pointless for your ' +
         'own relays. 0 greets at once.',
     ).prefault(0),
     rate: z
@@ -187,7 +187,7 @@ const listenerLimitsSchema = z
       .default(10_000)
       .describe(
         'Longest line of message content in octets, CRLF excluded (RFC 5321 §4.5.3.1.6 sets ' +
-          '998 for senders; real mail is sometimes longer). Longer lines: `552 5.3.4`.',
+          '998 for senders; real mail is sometimes longer). Longer lines: `554 5.6.0`.',
       ),
     maxHeaderSize: byteSize(
       'Largest header section; larger ones are answered `552 5.3.4` after the final dot.',
@@ -672,8 +672,12 @@ export const gatewayConfigSchema = z
     hostname: z
       .string()
       .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, 'a host name')
-      .default(hostname())
-      .describe('Name in the greeting, Received headers and bounce reports.'),
+      .optional()
+      .transform((value) => value ?? hostname())
+      .describe(
+        'Name in the greeting, Received headers and bounce reports (default: the host name ' +
+          'of the machine).',
+      ),
     database: z
       .string()
       .default('sqlite')
@@ -726,3 +730,11 @@ export const gatewayConfigSchema = z
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>
 /** What a config file may contain (before defaults are applied). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>
+
+/** Loads and validates the gateway configuration: YAML file, then `POSTERN_*` environment. */
+export function loadGatewayConfig(
+  configFile: string | undefined,
+  env: Record<string, string | undefined>,
+): GatewayConfig {
+  return loadConfig({ schema: gatewayConfigSchema, file: configFile, env })
+}

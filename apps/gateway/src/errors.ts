@@ -70,7 +70,7 @@ export const gwErrors = defineErrors('GW', {
     hint: 'Create or promote another administrator first, so the gateway can still be administered.',
     status: 409,
   },
-  PASSWORD_TOO_SHORT: {
+  PASSWORD_INVALID: {
     message: 'The password is shorter than {min} characters',
     hint: 'Choose a longer password, e.g. a passphrase of several words.',
     status: 400,
@@ -84,7 +84,7 @@ export const gwErrors = defineErrors('GW', {
     message: 'The initial administrator {username} cannot be created: {reason}',
     hint: 'Set `api.initialAdmin.passwordHash` (from `postern gateway hash-password`) or `api.initialAdmin.passwordFile`.',
   },
-  GATEWAY_NOT_RUNNING: {
+  GATEWAY_UNREACHABLE: {
     message: 'No running gateway found for data directory {dataDir}: {reason}',
     hint: 'Start it with `postern gateway --config FILE`, or point the CLI at it with --url and --token.',
   },

@@ -21,7 +21,8 @@ import {
   TrackingStore,
   type GatewaySchema,
 } from '@postern/store'
-import { ApiAuth, RUNTIME_FILE, writePrivateFile } from './api/auth.js'
+import { ApiAuth } from './api/auth.js'
+import { RUNTIME_FILE, writePrivateFile } from './api/credentials.js'
 import { registerRoutes } from './api/routes.js'
 import type { GatewayConfig } from './config.js'
 import { DeliveryQueue } from './delivery/queue.js'
@@ -34,6 +35,7 @@ import { ReverseDns } from './smtp/rdns.js'
 import type { SessionPolicy } from './smtp/session-policy.js'
 import { loadTlsFiles, selfSignedTls, type TlsMaterial } from './smtp/tls.js'
 import { Spool } from './spool/spool.js'
+import { TrackingWorker } from './tracking/worker.js'
 import { TrackingWriter } from './tracking/writer.js'
 
 const VERSION = '0.1.0'
@@ -83,6 +85,9 @@ export class Gateway {
   private started = false
   private stopping: Promise<void> | undefined
   private addressesValue: GatewayAddresses | undefined
+  private readonly trackingWorker: TrackingWorker | undefined
+  /** Every HTTP route registered (by the core and by extensions), with its access rule. */
+  readonly routes: readonly { method: string; url: string; public: boolean; role: string }[]
 
   private constructor(
     readonly config: GatewayConfig,
@@ -101,8 +106,12 @@ export class Gateway {
       audit: AuditLog
       auth: ApiAuth
       listeners: SmtpListener[]
+      trackingWorker: TrackingWorker | undefined
+      routes: { method: string; url: string; public: boolean; role: string }[]
     },
   ) {
+    this.routes = parts.routes
+    this.trackingWorker = parts.trackingWorker
     this.logger = parts.logger
     this.clock = parts.clock
     this.metrics = parts.metrics
@@ -128,8 +137,15 @@ export class Gateway {
     try {
       await migrateToLatest(database, 'gateway', logger)
       const store = new TrackingStore(database.db, database.dialect)
+      // Writes go through a worker thread with its own connection (the SMTP event loop never
+      // waits for SQLite or builds statements); an in-memory SQLite database has one connection.
+      const worker =
+        database.target.location === ':memory:'
+          ? undefined
+          : await TrackingWorker.start(database.target)
+      if (worker) cleanup.push(() => worker.close())
       const writer = new TrackingWriter(
-        store,
+        worker ?? store,
         {
           flushIntervalMs: config.tracking.flushInterval,
           maxBatchRows: config.tracking.maxBatchRows,
@@ -232,6 +248,19 @@ export class Gateway {
         trustProxy: config.api.trustProxy,
       })
       cleanup.push(() => http.close())
+      const routes: { method: string; url: string; public: boolean; role: string }[] = []
+      http.addHook('onRoute', (route) => {
+        for (const method of [route.method].flat()) {
+          if (method === 'HEAD') continue
+          const config = (route.config ?? {}) as { public?: boolean; role?: string }
+          routes.push({
+            method,
+            url: route.url,
+            public: config.public === true,
+            role: config.role ?? 'admin',
+          })
+        }
+      })
       auth.install(http)
 
       const gateway = new Gateway(config, database, spool, queue, router, http, {
@@ -244,6 +273,8 @@ export class Gateway {
         audit,
         auth,
         listeners,
+        trackingWorker: worker,
+        routes,
       })
       late.gateway = gateway
       registerRoutes(http, {
@@ -354,6 +385,7 @@ export class Gateway {
       await rm(join(this.config.dataDir, RUNTIME_FILE), { force: true })
     }
     await this.tracking.writer.stop()
+    await this.trackingWorker?.close()
     await this.spool.close()
     await this.database.close()
     this.logger.info({ event: 'GATEWAY_STOPPED' }, 'gateway stopped')

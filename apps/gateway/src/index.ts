@@ -5,7 +5,7 @@ export {
   type GatewayOptions,
   type GatewayAddresses,
 } from './gateway.js'
-export { runGateway, loadGatewayConfig, defaultExtensions } from './main.js'
+export { runGateway, defaultExtensions } from './main.js'
 export * from './config.js'
 export { gwErrors } from './errors.js'
 export * from './pipeline/processor.js'
@@ -21,5 +21,6 @@ export type { TrackingWriter } from './tracking/writer.js'
 export type { DeliveryQueue, QueueItemView, QueueState } from './delivery/queue.js'
 export type { Spool } from './spool/spool.js'
 export type { SpoolEntry, MessageMeta } from './spool/types.js'
-export { roleAllows, type Principal } from './api/auth.js'
+export type { Principal } from './api/auth.js'
+export { roleAllows } from './api/credentials.js'
 export type { GatewayMetrics } from './metrics/metrics.js'

@@ -1,5 +1,5 @@
-import { createLogger, describeError, formatHostPort, loadConfig } from '@postern/core'
-import { gatewayConfigSchema, type GatewayConfig } from './config.js'
+import { createLogger, describeError, formatHostPort } from '@postern/core'
+import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
 import { remediationExtension } from './remediation/extension.js'
@@ -18,13 +18,6 @@ export interface RunOptions {
   /** Where the one-line "ready" summary goes (the JSON log goes to stdout). */
   stderr?: NodeJS.WritableStream
   extensions?: readonly GatewayExtension[]
-}
-
-export function loadGatewayConfig(
-  configFile: string | undefined,
-  env: Record<string, string | undefined>,
-): GatewayConfig {
-  return loadConfig({ schema: gatewayConfigSchema, file: configFile, env })
 }
 
 /**

@@ -1,4 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyRequest } from 'fastify'
@@ -12,9 +12,17 @@ import {
   type Logger,
 } from '@postern/core'
 import { httpErrors, type HttpApp } from '@postern/http'
-import { API_ROLES, type ApiAccountStore, type ApiRole, type ApiUser } from '@postern/store'
+import type { ApiAccountStore, ApiRole, ApiUser } from '@postern/store'
 import type { GatewayConfig } from '../config.js'
 import { gwErrors } from '../errors.js'
+import {
+  checkPassword,
+  CLI_TOKEN_FILE,
+  MIN_PASSWORD_LENGTH,
+  minRole,
+  roleAllows,
+  writePrivateFile,
+} from './credentials.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,17 +46,7 @@ export interface Principal {
   userId: number | null
 }
 
-const RANK: Record<ApiRole, number> = { 'read-only': 1, operator: 2, admin: 3 }
-
-export function roleAllows(have: ApiRole, need: ApiRole): boolean {
-  return RANK[have] >= RANK[need]
-}
-
-export const MIN_PASSWORD_LENGTH = 10
 const CACHE_MS = 10_000
-/** File names in dataDir: the local CLI credential (0600) and how to reach the gateway. */
-export const CLI_TOKEN_FILE = 'cli-token'
-export const RUNTIME_FILE = 'gateway.json'
 
 /**
  * Authentication of the gateway's HTTP API. Users log in with a password (scrypt) and get a
@@ -295,26 +293,6 @@ export class ApiAuth {
     await this.accounts.deleteTokensNamed('local', 'local-cli').catch(() => undefined)
     await rm(join(dataDir, CLI_TOKEN_FILE), { force: true })
   }
-}
-
-export function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH)
-    throw gwErrors.PASSWORD_TOO_SHORT({ min: MIN_PASSWORD_LENGTH })
-}
-
-export function isRole(value: string): value is ApiRole {
-  return (API_ROLES as readonly string[]).includes(value)
-}
-
-function minRole(a: ApiRole, b: ApiRole): ApiRole {
-  return RANK[a] <= RANK[b] ? a : b
-}
-
-/** Written under a temporary name and renamed, mode 0600. */
-export async function writePrivateFile(path: string, content: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, content, { mode: 0o600 })
-  await rename(tmp, path)
 }
 
 const DUMMY_HASH =

@@ -3,7 +3,8 @@ import { domainToASCII } from 'node:url'
 import type { BlocklistKind } from '@postern/store'
 import { gwErrors } from '../errors.js'
 import { normaliseAddress } from '../pipeline/analysis/headers.js'
-import { normaliseUrl, refang } from '../pipeline/analysis/urls.js'
+import { refang } from '@postern/ctim'
+import { normaliseUrl } from '../pipeline/analysis/urls.js'
 
 const EXAMPLES: Record<BlocklistKind, string> = {
   sender_address: 'billing@evil.example',

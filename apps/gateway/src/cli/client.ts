@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError, parseHostPort } from '@postern/core'
-import { CLI_TOKEN_FILE, RUNTIME_FILE } from '../api/auth.js'
+import { CLI_TOKEN_FILE, RUNTIME_FILE } from '../api/credentials.js'
 import { gwErrors } from '../errors.js'
 
 export interface ConnectionOptions {
@@ -39,7 +39,7 @@ export class GatewayClient {
     try {
       runtime = JSON.parse(readFileSync(runtimePath, 'utf8')) as { http?: string }
     } catch (err) {
-      throw gwErrors.GATEWAY_NOT_RUNNING({
+      throw gwErrors.GATEWAY_UNREACHABLE({
         dataDir: options.dataDir,
         reason:
           (err as NodeJS.ErrnoException).code === 'ENOENT'
@@ -74,7 +74,7 @@ export class GatewayClient {
       })
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause
-      throw gwErrors.GATEWAY_NOT_RUNNING({
+      throw gwErrors.GATEWAY_UNREACHABLE({
         dataDir: this.dataDir,
         reason: `${this.base} did not answer (${cause?.code ?? cause?.message ?? (err as Error).message})`,
       })

@@ -9,17 +9,11 @@ import {
   renderTable,
   reportError,
 } from '@postern/cli-kit'
-import {
-  ApiAccountStore,
-  Database,
-  migrateToLatest,
-  resolveDatabaseTarget,
-  type GatewaySchema,
-} from '@postern/store'
-import { ApiAuth, checkPassword, isRole, MIN_PASSWORD_LENGTH } from '../api/auth.js'
-import { parseDuration, type GatewayConfig } from '../config.js'
+import type { ApiAccountStore, GatewaySchema } from '@postern/store'
+import type { ApiAuth } from '../api/auth.js'
+import { checkPassword, isRole, MIN_PASSWORD_LENGTH } from '../api/credentials.js'
+import { loadGatewayConfig, parseDuration, type GatewayConfig } from '../config.js'
 import type { QueueItemView } from '../delivery/queue.js'
-import { loadGatewayConfig, runGateway } from '../main.js'
 import { addRemediationCommands } from '../remediation/cli.js'
 import { GatewayClient } from './client.js'
 import { PasswordMismatch, readPassword } from './password-input.js'
@@ -69,6 +63,14 @@ function action<A extends unknown[]>(
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command
+    // `postern gateway --config X queue list` and `… queue list --config X` both work: the
+    // parent's options are merged under the command's own.
+    const options = args[args.length - 2] as Record<string, unknown> | undefined
+    if (options && typeof options === 'object') {
+      for (const [key, value] of Object.entries(command.optsWithGlobals())) {
+        if (options[key] === undefined) options[key] = value
+      }
+    }
     const json = Boolean((command.opts() as CommonOptions).json)
     try {
       await body(...args)
@@ -105,6 +107,10 @@ async function withAccounts<T>(
   body: (auth: ApiAuth, accounts: ApiAccountStore) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(options)
+  // Loaded on demand, so that commands talking to a running gateway start fast.
+  const { ApiAccountStore, Database, migrateToLatest, resolveDatabaseTarget } =
+    await import('@postern/store')
+  const { ApiAuth } = await import('../api/auth.js')
   const database = await Database.open<GatewaySchema>(
     resolveDatabaseTarget(config.database, config.dataDir, 'gateway.db'),
   )
@@ -139,6 +145,7 @@ export function gatewayCommand(): Command {
     )
     .action(
       action(async (options: CommonOptions) => {
+        const { runGateway } = await import('../main.js')
         await runGateway({ configFile: configFile(options), env: process.env })
       }),
     )

@@ -561,14 +561,16 @@ export class DeliveryQueue {
             done.push(target.index)
             if (item.outcomes.get(target.rcptIndex) !== 'bounced')
               item.outcomes.set(target.rcptIndex, 'delivered')
-            this.deps.tracking.recipientStatus({
-              mid,
-              index: target.rcptIndex,
-              status: 'delivered',
-              at,
-              lastReply: result.reply,
-              attempts: 1,
-            })
+            // A redirected recipient keeps that status; its deliveries are in the timeline.
+            if (!(target.kind === 'deliver' && target.redirected))
+              this.deps.tracking.recipientStatus({
+                mid,
+                index: target.rcptIndex,
+                status: 'delivered',
+                at,
+                lastReply: result.reply,
+                attempts: 1,
+              })
           } else if (result.status === 'bounced') {
             failed.push({
               target,

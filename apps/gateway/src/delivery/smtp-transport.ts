@@ -325,6 +325,15 @@ export class SmtpTransport implements Transport {
       connection.on('error', (err: NodemailerError) => {
         if (!connected) {
           const code = err.responseCode
+          if (err.code === 'ETLS' || err.command === 'STARTTLS') {
+            // The route requires TLS and this host did not give it: defer, never send in the
+            // clear and never bounce for it (the sender cannot fix our policy).
+            const why = oneLine(err.response ?? describeError(err), 200)
+            const reply = `451 4.7.5 TLS required for this route, ${formatHostPort(host)} did not start it (${why})`
+            reject(new ConnectFailure(reply, '4.7.5', false))
+            pooled.closed = true
+            return
+          }
           const reply =
             err.response !== undefined
               ? oneLine(err.response)

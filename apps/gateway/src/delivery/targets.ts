@@ -6,7 +6,15 @@ import type { SpoolEntry } from '../spool/types.js'
  * may give several per envelope recipient), one per recipient to bounce.
  */
 export type DeliveryTarget =
-  | { index: number; kind: 'deliver'; address: string; rcptIndex: number; variant?: number }
+  | {
+      index: number
+      kind: 'deliver'
+      address: string
+      rcptIndex: number
+      variant?: number
+      /** Delivered to an address a redirect outcome named, not to the envelope recipient. */
+      redirected?: boolean
+    }
   | {
       index: number
       kind: 'bounce'
@@ -38,6 +46,7 @@ export function deliveryTargets(entry: SpoolEntry): DeliveryTarget[] {
             kind: 'deliver',
             address,
             rcptIndex,
+            redirected: true,
             ...(outcome.variant !== undefined ? { variant: outcome.variant } : {}),
           })
         }

@@ -119,6 +119,12 @@ export const remediationConfigSchema = z
           .boolean()
           .default(false)
           .describe('Remediate delivered mail when a URL, domain, hash or sender is blocked later'),
+        pollIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(5_000)
+          .describe('How often new block-list entries are looked for'),
         lookbackHours: z
           .number()
           .int()

@@ -1,6 +1,10 @@
 import { join } from 'node:path'
 import { SecretBox } from '@postern/core'
-import { TrackingReportRepository, TrackingSearchRepository } from '@postern/store'
+import {
+  RetroCursorRepository,
+  TrackingReportRepository,
+  TrackingSearchRepository,
+} from '@postern/store'
 import type { Gateway, GatewayExtension } from '../gateway.js'
 import { registerReportingRoutes } from '../reporting/routes.js'
 import { ReportingService } from '../reporting/service.js'
@@ -8,6 +12,7 @@ import { registerSearchRoutes } from '../search/routes.js'
 import { TrackingSearchService } from '../search/service.js'
 import { createRemediationModule, type RemediationModule } from './index.js'
 import { RetroRemediation } from './retro.js'
+import { RetroWatcher } from './retro-watcher.js'
 import { registerRemediationRoutes } from './routes.js'
 import { TrackedRemediation } from './tracked.js'
 
@@ -85,7 +90,20 @@ export function remediationExtension(): RemediationExtension {
       })
       registerSearchRoutes(gateway.http, search)
       registerReportingRoutes(gateway.http, reporting)
-      gateway.onStop(() => module.close())
+      const retroConfig = gateway.config.remediation.retro
+      const watcher = retroConfig.enabled
+        ? new RetroWatcher(
+            retro,
+            new RetroCursorRepository(gateway.database.db, gateway.clock),
+            retroConfig.pollIntervalMs,
+            gateway.logger.child({ component: 'retro-remediation' }),
+          )
+        : null
+      watcher?.start()
+      gateway.onStop(async () => {
+        await watcher?.stop()
+        await module.close()
+      })
       extension.parts = { module, tracked, retro, search, reporting }
     },
   }

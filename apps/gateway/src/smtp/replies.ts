@@ -41,8 +41,6 @@ export const SMTP_REPLIES = {
   },
   /** Idle for longer than `limits.idleTimeout` (RFC 5321 §4.5.3.2). */
   IDLE_TIMEOUT: { code: 421, enhanced: '4.4.2', text: 'Idle timeout, closing connection' },
-  /** The gateway is stopping. */
-  SHUTTING_DOWN: { code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' },
 
   // --- Envelope ------------------------------------------------------------------------------
   SENDER_OK: { code: 250, enhanced: '2.1.0', text: 'Sender OK' },

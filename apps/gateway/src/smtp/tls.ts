@@ -3,7 +3,6 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createSecureContext } from 'node:tls'
 import { join } from 'node:path'
 import { describeError } from '@postern/core'
-import { generate } from 'selfsigned'
 import { gwErrors } from '../errors.js'
 
 export interface TlsMaterial {
@@ -40,6 +39,8 @@ export async function selfSignedTls(dir: string, hostname: string): Promise<TlsM
   if (existsSync(certPath) && existsSync(keyPath)) return loadTlsFiles(certPath, keyPath)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const notAfter = new Date(Date.now() + 825 * 86_400_000)
+  // Loaded on demand: the X.509 toolkit is large and only demos and tests need it.
+  const { generate } = await import('selfsigned')
   const pems = await generate([{ name: 'commonName', value: hostname }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -9,7 +9,6 @@ import {
   type NewRecipient,
   type RecipientUpdate,
   type TrackingBatch,
-  type TrackingStore,
 } from '@postern/store'
 
 export interface TrackingWriterOptions {
@@ -19,6 +18,11 @@ export interface TrackingWriterOptions {
   maxBatchRows: number
   /** Rows kept while the database is failing; beyond it the oldest batch is dropped. */
   maxPendingRows: number
+}
+
+/** Where batches go: a `TrackingStore`, or the tracking worker thread (`TrackingWorker`). */
+export interface TrackingSink {
+  writeBatch(batch: TrackingBatch): Promise<void>
 }
 
 export interface TrackingWriterHooks {
@@ -51,7 +55,7 @@ export class TrackingWriter {
   private stopped = false
 
   constructor(
-    private readonly store: TrackingStore,
+    private readonly store: TrackingSink,
     private readonly options: TrackingWriterOptions,
     private readonly logger: Logger,
     private readonly hooks: TrackingWriterHooks = {},

@@ -57,7 +57,14 @@ export interface RemediationTargetsTable {
   updated_at: number
 }
 
+export interface RetroRemediationCursorTable {
+  name: string
+  last_id: number
+  updated_at: number
+}
+
 export interface RemediationTables {
+  retro_remediation_cursor: RetroRemediationCursorTable
   remediation_profiles: RemediationProfilesTable
   remediation_runs: RemediationRunsTable
   remediation_targets: RemediationTargetsTable

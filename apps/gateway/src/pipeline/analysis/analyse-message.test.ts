@@ -53,7 +53,7 @@ describe('analyseMessage', () => {
       expect.objectContaining({ from: 'mx.example.org', ip: '192.0.2.10', by: 'gw.example.net' }),
     ])
     expect(result.urls.map((u) => [u.url, u.host, u.domain])).toEqual([
-      ['https://evil.example/login?id=1', 'evil.example', 'evil.example'],
+      ['https://evil.example/login?id=1#frag', 'evil.example', 'evil.example'],
       ['http://www.example.com/path', 'www.example.com', 'example.com'],
     ])
     expect(result.text).toContain('Read hxxps://')

@@ -111,7 +111,10 @@ export class AnalysisPool {
   }
 
   private spawn(): PoolWorker {
-    const worker = new Worker(this.scriptPath, { workerData: this.options.settings })
+    const worker = new Worker(this.scriptPath, {
+      workerData: this.options.settings,
+      execArgv: compiledExecArgv(),
+    })
     const entry: PoolWorker = { worker, jobs: new Map(), retiring: false }
     worker.on('message', (reply: AnalysisReply) => this.onReply(entry, reply))
     worker.on('error', (err) => {
@@ -242,6 +245,29 @@ export function failedAnalysis(
     },
     auth: null,
   }
+}
+
+/**
+ * The worker runs compiled JavaScript, so it must resolve the workspace packages to their
+ * compiled files too: a `--conditions @postern/source` the parent runs with (the test runner
+ * does) is not passed on.
+ */
+function compiledExecArgv(): string[] {
+  const out: string[] = []
+  const args = process.execArgv
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string
+    if (arg === '--conditions' || arg === '-C') {
+      if (args[i + 1] === '@postern/source') {
+        i++
+        continue
+      }
+    } else if (arg === '--conditions=@postern/source' || arg === '-C=@postern/source') {
+      continue
+    }
+    out.push(arg)
+  }
+  return out
 }
 
 /**

@@ -102,7 +102,7 @@ export interface HeaderSummary {
 export type UrlSource = 'text' | 'html-href' | 'html-src' | 'html-form' | 'html-text' | 'html-meta'
 
 export interface ExtractedUrl {
-  /** Normalised absolute URL (refanged, lower-case scheme and host, default port removed). */
+  /** Normalised absolute URL, spelled as the hub spells URL observables (`@postern/ctim`). */
   url: string
   /** Lower-case host name or IP literal. */
   host: string

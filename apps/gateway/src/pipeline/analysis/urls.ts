@@ -1,5 +1,6 @@
 import LinkifyIt from 'linkify-it'
-import { parse as parseDomain } from 'tldts'
+import { isIP } from 'node:net'
+import { refang, registrableDomainOf, tryNormalizeUrl } from '@postern/ctim'
 import type { ExtractedUrl, UrlSource } from './types.js'
 
 /** URL schemes worth recording: what a reader can follow to a server. */
@@ -10,18 +11,6 @@ const MAX_URL_LENGTH = 4096
 
 const linkify = new LinkifyIt()
 
-/**
- * Undoes the usual "defanging" analysts and attackers apply (`hxxp://`, `example[.]com`,
- * `[:]//`), so that `hxxps://evil[.]com` is recorded and blocked as `https://evil.com`.
- */
-export function refang(text: string): string {
-  return text
-    .replace(/\bh(?:xx|XX|\*\*)p(s?)(\[?:\]?)\/\//g, (_m, s: string) => `http${s}://`)
-    .replace(/\bfxp:\/\//gi, 'ftp://')
-    .replace(/\[:\]\/\/|\[:\/\/\]/g, '://')
-    .replace(/\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\))\s?/gi, '.')
-}
-
 export interface NormalisedUrl {
   url: string
   host: string
@@ -29,32 +18,35 @@ export interface NormalisedUrl {
 }
 
 /**
- * Normalises a URL for recording and matching: WHATWG parsing (lower-case scheme and host, IDN
- * to punycode, default port and dot segments removed), fragment dropped (it never reaches the
- * server). Returns null for anything that is not an absolute followable URL.
+ * Normalises a URL found in mail for recording and matching, with the same function the hub
+ * uses for URL observables (`@postern/ctim`: refanged, WHATWG-parsed, RFC 3986 canonical
+ * escapes), so that one URL has one spelling in tracking, block lists and enrichment. Relative
+ * links are resolved against the HTML `<base>` when there is one. Returns null for anything
+ * that is not an absolute http, https or ftp URL.
  */
 export function normaliseUrl(raw: string, base?: string): NormalisedUrl | null {
   const trimmed = raw.trim()
   if (trimmed.length === 0 || trimmed.length > MAX_URL_LENGTH) return null
-  let parsed: URL
-  try {
-    parsed = base === undefined ? new URL(trimmed) : new URL(trimmed, base)
-  } catch {
-    return null
+  let absolute = trimmed
+  if (base !== undefined) {
+    try {
+      absolute = new URL(trimmed, base).href
+    } catch {
+      return null
+    }
   }
-  if (!FOLLOWABLE_SCHEMES.has(parsed.protocol) || parsed.hostname.length === 0) return null
-  parsed.hash = ''
-  // Credentials in a URL are a phishing trick (`https://paypal.com@evil.example/`); the host
-  // that matters is the one after the `@`, which is what WHATWG parsing gives us.
-  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  return { url: parsed.toString(), host, domain: registrableDomain(host) }
+  const result = tryNormalizeUrl(absolute)
+  if (!result.ok) return null
+  const protocol = result.value.url.slice(0, result.value.url.indexOf(':') + 1)
+  if (!FOLLOWABLE_SCHEMES.has(protocol) || result.value.host === '') return null
+  const host = result.value.host
+  return { url: result.value.url, host, domain: registrableDomain(host) }
 }
 
-/** `login.evil.example.co.uk` → `example.co.uk`; IP literals and single labels stay as they are. */
+/** `login.evil.example.co.uk` → `example.co.uk`; IP literals and unknown suffixes stay as they are. */
 export function registrableDomain(host: string): string {
-  const info = parseDomain(host, { allowPrivateDomains: false })
-  if (info.isIp) return host
-  return info.domain ?? host
+  if (isIP(host) !== 0) return host
+  return registrableDomainOf(host) ?? host
 }
 
 /** Finds URLs in plain text, refanged first. Bare `www.` and known-TLD hosts count as links. */

@@ -109,7 +109,12 @@ class ImapSession implements MailboxSession {
       // LIST-STATUS (RFC 5819) lets empty folders be skipped without selecting them.
       this.client.list({ statusQuery: { messages: true } }),
     )
-    for (const folder of folders) {
+    // INBOX last: it holds most copies, and staying selected afterwards saves the SELECT that
+    // the delete would otherwise need.
+    const ordered = [...folders].sort(
+      (a, b) => Number(a.path === 'INBOX') - Number(b.path === 'INBOX'),
+    )
+    for (const folder of ordered) {
       if (folder.flags.has('\\Noselect') || folder.flags.has('\\NonExistent')) continue
       if (folder.specialUse === '\\Trash') {
         this.trashPath = folder.path
@@ -146,7 +151,7 @@ class ImapSession implements MailboxSession {
         limit: maxBytes,
       })
     }
-    await this.guard(`SELECT ${hit.folder}`, () => this.client.mailboxOpen(hit.folder))
+    await this.select(hit.folder)
     const download = await this.guard(`FETCH BODY[] in ${hit.folder}`, () =>
       this.client.download(hit.ref, undefined, { uid: true }),
     )
@@ -171,7 +176,7 @@ class ImapSession implements MailboxSession {
     const byFolder = new Map<string, string[]>()
     for (const hit of hits) byFolder.set(hit.folder, [...(byFolder.get(hit.folder) ?? []), hit.ref])
     for (const [folder, uids] of byFolder) {
-      await this.guard(`SELECT ${folder}`, () => this.client.mailboxOpen(folder))
+      await this.select(folder)
       if (this.deleteMode === 'trash') {
         const trash = await this.ensureTrash()
         // MOVE (RFC 6851) where offered; imapflow falls back to COPY + \Deleted + EXPUNGE.
@@ -193,6 +198,13 @@ class ImapSession implements MailboxSession {
     } catch {
       this.client.close()
     }
+  }
+
+  /** SELECT (RFC 3501 §6.3.1) unless the folder is already the selected one. */
+  private async select(folder: string): Promise<void> {
+    const current = this.client.mailbox
+    if (current && current.path === folder && !current.readOnly) return
+    await this.guard(`SELECT ${folder}`, () => this.client.mailboxOpen(folder))
   }
 
   private async ensureTrash(): Promise<string> {

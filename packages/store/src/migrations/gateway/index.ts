@@ -5,6 +5,8 @@ import { apiAuthMigration } from './0101_api_auth.js'
 import { contentPipelineMigration } from './0200_content_pipeline.js'
 import { remediationMigration } from './0300_remediation.js'
 import { trackingSearchMigration } from './0301_tracking_search.js'
+import { contentSearchMigration } from './0302_content_search.js'
+import { retroCursorMigration } from './0303_retro_cursor.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -17,4 +19,6 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0200_content_pipeline': contentPipelineMigration,
   '0300_remediation': remediationMigration,
   '0301_tracking_search': trackingSearchMigration,
+  '0302_content_search': contentSearchMigration,
+  '0303_retro_cursor': retroCursorMigration,
 }
