@@ -2,12 +2,14 @@
  * The gateway configurations bench:smtp writes, one per Postern row, with the keys of
  * apps/gateway/src/config.ts (`dataDir`, `listeners[]` with `hat`/`rat`, `smtpRoutes`, `http`).
  * Everything else stays at the gateway's defaults: fsync before 250 (the targets are measured
- * with it), no pregreet delay for a RELAYED group, opportunistic TLS towards smtp-sink (which
+ * with it), no pregreet delay, opportunistic TLS towards smtp-sink (which
  * offers none, as Postfix and Haraka are left to find out by themselves).
  *
- * The `pipeline` keys of the two pipeline rows follow issue 3; its schema, once merged, is the
- * authority. When the gateway rejects a file (exit code 78), the bench shows that row as "not
- * available" with the gateway's own validation message, so a drift is visible, never silent.
+ * The `pipeline` key is apps/gateway/src/pipeline/config.ts (issue 3): off for the relay row,
+ * on with its defaults for the pipeline rows (authentication through the system's resolver,
+ * block lists, default policies, tracking), scanners only in the last row. When the gateway
+ * rejects a file (exit code 78), the bench shows that row as "not available" with the gateway's
+ * own validation message, so a drift is visible, never silent.
  */
 
 export type PosternVariant = 'relay' | 'pipeline' | 'scanners'
@@ -36,13 +38,15 @@ export function posternConfig(variant: PosternVariant, input: PosternConfigInput
       {
         name: 'bench',
         smtp: `127.0.0.1:${input.smtpPort}`,
-        // The load comes from loopback, a trusted relaying client as an internal mail server
-        // would be: relayed to any domain, as Postfix's mynetworks and Haraka's host_list allow.
+        // Mail for example.org arrives as from the internet (an ACCEPTED group, incoming
+        // direction), the case a security gateway exists for: the pipeline rows then run every
+        // check (outgoing mail skips the display-name and new-sender-domain checks). Haraka's
+        // host_list and Postfix's mynetworks accept the same mail.
         hat: [
           {
             senderGroup: 'BENCH',
             match: ['127.0.0.0/8'],
-            policy: 'RELAYED',
+            policy: 'ACCEPTED',
             // The idle-session measurement holds 1 000 sessions from 10 loopback addresses;
             // the listener's default of 50 per IP is meant for internet clients.
             maxConnectionsPerIp: 1000,
@@ -55,9 +59,11 @@ export function posternConfig(variant: PosternVariant, input: PosternConfigInput
   }
   switch (variant) {
     case 'relay':
-      return relay
+      // A pure relay: the content pipeline (on by default) delivers every message as received.
+      return { ...relay, pipeline: { enabled: false } }
     case 'pipeline':
-      // Parse, hashes, authentication, block lists, policies and tracking; no external scanner.
+      // Parse, hashes, authentication (caching resolver), block lists, policies, tracking;
+      // no external scanner.
       return {
         ...relay,
         pipeline: {
@@ -67,17 +73,14 @@ export function posternConfig(variant: PosternVariant, input: PosternConfigInput
       }
     case 'scanners': {
       if (!input.scanners) throw new Error('the scanners variant needs rspamd and clamd endpoints')
+      const { rspamdUrl, clamd } = input.scanners
       return {
         ...relay,
         pipeline: {
           enabled: true,
           scanners: {
-            rspamd: { enabled: true, url: input.scanners.rspamdUrl },
-            clamav: {
-              enabled: true,
-              host: input.scanners.clamd.host,
-              port: input.scanners.clamd.port,
-            },
+            rspamd: { enabled: true, url: rspamdUrl },
+            clamav: { enabled: true, address: `${clamd.host}:${clamd.port}` },
           },
         },
       }

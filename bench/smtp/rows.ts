@@ -75,7 +75,7 @@ export const ROWS: readonly RowDefinition[] = [
   {
     id: 'postern-scanners',
     product: 'Postern',
-    conditions: 'full pipeline with rspamd and ClamAV on',
+    conditions: 'full pipeline with rspamd and ClamAV on (CPU includes rspamd’s and clamd’s)',
     start: (context) =>
       startPostern(context, {
         variant: 'scanners',
