@@ -4,6 +4,9 @@ import { httpErrors } from '@postern/http'
 import { hubErrors } from '@postern/hub'
 import { tunnelErrors } from '@postern/tunnel'
 import { cloudErrors } from '@postern/gateway/cloud'
+import { ctimErrors } from '@postern/ctim'
+import { relayErrors } from '@postern/relay'
+import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
 
 type Catalog = Record<string, { code: string; spec: CatalogEntry['spec'] }>
 
@@ -19,4 +22,10 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Hub (`HUB`)', entries: entries(hubErrors) },
   { title: 'Gateway↔hub tunnel (`TUNNEL`)', entries: entries(tunnelErrors) },
   { title: 'Gateway cloud services (`GW_CLOUD`)', entries: entries(cloudErrors) },
+  { title: 'CTIM, inspect and exchange formats (`CTIM`)', entries: entries(ctimErrors) },
+  { title: 'Relay modules (`RELAY`)', entries: entries(relayErrors) },
+  {
+    title: 'Gateway remediation, tracking search and reporting (`GW`)',
+    entries: entries(remediationErrors),
+  },
 ]

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { parseHostPort } from '@postern/core'
+import { remediationConfigSchema } from './remediation/config.js'
 
 /**
  * The gateway's configuration: one zod schema, validated once at start (`loadConfig`), frozen
@@ -752,6 +753,7 @@ export const gatewayConfigSchema = z
     rdns: rdnsSchema.prefault({}).describe('Reverse DNS lookups for HAT rules and tracking.'),
     api: apiSchema.prefault({}).describe('HTTP API accounts and access.'),
     log: logSchema.prefault({}).describe('Logging.'),
+    remediation: remediationConfigSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

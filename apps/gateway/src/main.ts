@@ -1,13 +1,14 @@
 import { createLogger, describeError, formatHostPort, loadConfig } from '@postern/core'
 import { gatewayConfigSchema, type GatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
+import { remediationExtension } from './remediation/extension.js'
 
 /**
  * The extensions every running gateway gets. Other areas (content pipeline, remediation,
  * cloud connector) add theirs here.
  */
 export function defaultExtensions(): GatewayExtension[] {
-  return []
+  return [remediationExtension()]
 }
 
 export interface RunOptions {

@@ -40,6 +40,17 @@ function hasKey(input: unknown, path: Path): boolean {
   )
 }
 
+/** A required key that is absent (zod reports it as a type, enum or union mismatch on `undefined`). */
+function isMissing(issue: Issue, input: unknown): boolean {
+  return (
+    (issue.code === 'invalid_type' ||
+      issue.code === 'invalid_value' ||
+      issue.code === 'invalid_union') &&
+    issue.path.length > 0 &&
+    !hasKey(input, issue.path)
+  )
+}
+
 /** Clojure-ish rendering of a value (`"text"`, `42`, `nil`), cut short. */
 function render(value: unknown): string {
   let text: string
@@ -63,7 +74,7 @@ const JAVA_TYPES: Record<string, string> = {
 function leafMessage(issue: Issue, input: unknown): string {
   const path = issue.path
   const value = valueAt(input, path)
-  if (issue.code === 'invalid_type' && !hasKey(input, path)) return 'missing-required-key'
+  if (isMissing(issue, input)) return 'missing-required-key'
   switch (issue.code) {
     case 'invalid_type':
       return `(not (${JAVA_TYPES[issue.expected] ?? `instance? ${issue.expected}`} ${render(value)}))`
@@ -187,7 +198,7 @@ export function ctiaValidationBody(error: z.ZodError, input: unknown): CtiaValid
       continue
     }
     const where = `In: ${clojurePath(issue.path)}`
-    if (issue.code === 'invalid_type' && !hasKey(input, issue.path)) {
+    if (isMissing(issue, input)) {
       lines.push(`${where} fails spec: missing required key`)
       continue
     }

@@ -16,3 +16,8 @@ export {
   type SettingRow,
 } from './gateway/cloud-repo.js'
 export * from './hub/index.js'
+export * from './gateway/remediation-tables.js'
+export * from './gateway/remediation-profiles.js'
+export * from './gateway/remediation-runs.js'
+export * from './gateway/tracking-search.js'
+export * from './gateway/tracking-reports.js'

@@ -26,6 +26,7 @@ import {
 import { parseDuration, type GatewayConfig } from '../config.js'
 import type { QueueItemView } from '../delivery/queue.js'
 import { loadGatewayConfig, runGateway } from '../main.js'
+import { addRemediationCommands } from '../remediation/cli.js'
 import { GatewayClient } from './client.js'
 import { PasswordMismatch, readPassword } from './password-input.js'
 
@@ -353,6 +354,7 @@ export function gatewayCommand(): Command {
       ),
   )
   gateway.addCommand(tracking)
+  addRemediationCommands({ gateway, tracking, connection, action, client })
 
   // --- users (directly on the gateway's database) ---------------------------------------------
   const user = new Command('user').description('API users (works whether or not the gateway runs)')

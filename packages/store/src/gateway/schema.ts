@@ -1,6 +1,7 @@
 import type { Generated } from 'kysely'
 import type { AuditLogTable } from '../shared/audit-log.js'
 import type { GatewayCloudSchema } from './cloud-schema.js'
+import type { RemediationTables } from './remediation-tables.js'
 
 /** One mail transaction (MID): envelope, header summary, client, status (migration 0100). */
 export interface MessagesTable {
@@ -88,7 +89,7 @@ export interface ApiTokensTable {
 }
 
 /** Tables of the gateway's database (see migrations/gateway). */
-export interface GatewaySchema extends GatewayCloudSchema {
+export interface GatewaySchema extends GatewayCloudSchema, RemediationTables {
   audit_log: AuditLogTable
   messages: MessagesTable
   message_recipients: MessageRecipientsTable

@@ -1,0 +1,21 @@
+import type { Readable } from 'node:stream'
+
+/** Reads a stream into memory, failing with `tooLarge()` as soon as it passes `maxBytes`. */
+export async function readCapped(
+  stream: Readable,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array)
+    size += buffer.length
+    if (size > maxBytes) {
+      stream.destroy()
+      throw tooLarge()
+    }
+    chunks.push(buffer)
+  }
+  return Buffer.concat(chunks)
+}
