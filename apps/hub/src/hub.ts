@@ -10,6 +10,8 @@ import { registerSessionRoutes } from './auth/session-routes.js'
 import { registerClientRoutes } from './clients/routes.js'
 import type { HubConfig } from './config.js'
 import { registerDeviceRoutes } from './devices/routes.js'
+import { registerInspectRoutes } from './investigate/inspect-routes.js'
+import { registerModuleRoutes } from './investigate/modules/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
 import { openHubServices, type HubServices } from './services.js'
 import { DeviceTunnel } from './tunnel/device-tunnel.js'
@@ -92,6 +94,8 @@ export class Hub {
       registerClientRoutes(app, services)
       registerDeviceRoutes(app, services, tunnel)
       registerAuditRoutes(app, services)
+      await registerInspectRoutes(app)
+      await registerModuleRoutes(app, services.modules)
       await options.extend?.(app, { services, tunnel })
 
       const liveTunnel = tunnel

@@ -13,3 +13,4 @@ export {
   type RegisterOutcome,
 } from './devices-repo.js'
 export { TelemetryRepo, type TelemetryRecord } from './telemetry-repo.js'
+export { ModulesRepo, type ModuleInstanceRecord, type ModuleTypeRecord } from './modules-repo.js'

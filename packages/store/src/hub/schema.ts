@@ -114,6 +114,37 @@ export interface DeviceTelemetryTable {
 }
 
 /** Tables of the hub's database (see migrations/hub). */
+export interface ModuleTypesTable {
+  id: string
+  org_id: string
+  name: string
+  title: string
+  description: string
+  /** JSON: `{url, supported-apis, auth-type, …}`. */
+  properties: string
+  /** JSON: the settings form, `[{key, type, label, required}]`. */
+  configuration_spec: string
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  updated_at: number
+}
+
+export interface ModuleInstancesTable {
+  id: string
+  org_id: string
+  module_type_id: string
+  name: string
+  enabled: number
+  visibility: string
+  /** The settings JSON, sealed with the hub's secret box. */
+  settings_sealed: string
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  updated_at: number
+}
+
 export interface HubSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -124,4 +155,6 @@ export interface HubSchema {
   registration_tokens: RegistrationTokensTable
   devices: DevicesTable
   device_telemetry: DeviceTelemetryTable
+  module_types: ModuleTypesTable
+  module_instances: ModuleInstancesTable
 }

@@ -1,9 +1,11 @@
 import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
 import { hubCoreMigration } from './0100-hub-core.js'
+import { hubModulesMigration } from './0500_modules.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
 export const hubMigrations: Record<string, DialectMigration> = {
   '0001_audit_log': auditLogMigration,
   '0100_hub_core': hubCoreMigration,
+  '0500_modules': hubModulesMigration,
 }
