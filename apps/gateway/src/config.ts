@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { parseHostPort } from '@postern/core'
+import { relayModuleConfigSchema } from './relay-module/config.js'
 import { remediationConfigSchema } from './remediation/config.js'
 
 /**
@@ -754,6 +755,7 @@ export const gatewayConfigSchema = z
     api: apiSchema.prefault({}).describe('HTTP API accounts and access.'),
     log: logSchema.prefault({}).describe('Logging.'),
     remediation: remediationConfigSchema,
+    relayModule: relayModuleConfigSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
