@@ -67,6 +67,8 @@ describe.each(BACKENDS)('every hub route on %s', (dialect) => {
     )
     Object.assign(fixtures, {
       id: moduleInstance.id,
+      instance: moduleInstance.id,
+      action: 'delete',
       deviceId: registration.device.id,
       userId: a.user.id,
       clientId: clientA.client.id,

@@ -12,6 +12,10 @@ import type { HubConfig } from './config.js'
 import { registerDeviceRoutes } from './devices/routes.js'
 import { registerInspectRoutes } from './investigate/inspect-routes.js'
 import { registerModuleRoutes } from './investigate/modules/routes.js'
+import { EnrichService } from './investigate/enrich/enrich-service.js'
+import { FanOut } from './investigate/enrich/fan-out.js'
+import { RespondService } from './investigate/enrich/respond-service.js'
+import { registerEnrichRoutes } from './investigate/enrich/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
 import { openHubServices, type HubServices } from './services.js'
 import { DeviceTunnel } from './tunnel/device-tunnel.js'
@@ -96,6 +100,24 @@ export class Hub {
       registerAuditRoutes(app, services)
       await registerInspectRoutes(app)
       await registerModuleRoutes(app, services.modules)
+      const fanOut = new FanOut({
+        devices: services.repos.devices,
+        tunnel,
+        keys: services.keys,
+        publicUrl: () => services.publicUrl,
+        issuer: config.auth.issuer,
+        config: config.investigate,
+        logger: logger.child({ component: 'enrich' }),
+      })
+      const fanOutDeps = { modules: services.modules, fanOut, audit: services.audit }
+      await registerEnrichRoutes(app, {
+        enrich: new EnrichService(fanOutDeps),
+        respond: new RespondService({
+          ...fanOutDeps,
+          triggerTimeoutMs: config.investigate.triggerTimeoutSeconds * 1000,
+        }),
+        maxObservables: config.investigate.maxObservables,
+      })
       await options.extend?.(app, { services, tunnel })
 
       const liveTunnel = tunnel

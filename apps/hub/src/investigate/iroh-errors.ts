@@ -20,8 +20,27 @@ export class IrohValidationError extends Error {
 /** Validates `input` or throws the compojure-api 400 body. */
 export function parseIroh<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input)
-  if (!parsed.success) throw new IrohValidationError(irohValidationBody(parsed.error, input))
+  if (!parsed.success) {
+    throw new IrohValidationError(positional(irohValidationBody(parsed.error, input), input))
+  }
   return parsed.data
+}
+
+/**
+ * A body that is a list gets its errors as a list, `null` for valid items, as compojure-api
+ * answers `[{"type":"ip"}]` with `[{"value":"missing-required-key"}]`.
+ */
+function positional(body: unknown, input: unknown): unknown {
+  if (!Array.isArray(input) || !body || typeof body !== 'object' || Array.isArray(body)) return body
+  const entries = Object.entries(body as Record<string, unknown>)
+  if (!entries.every(([key]) => /^\d+$/.test(key))) return body
+  const list: unknown[] = []
+  for (const [key, value] of entries) {
+    const index = Number(key)
+    while (list.length < index) list.push(null)
+    list[index] = value
+  }
+  return list
 }
 
 /** Error handler for a fastify scope holding IROH routes. */
@@ -31,7 +50,8 @@ export async function irohErrorHandler(
   reply: FastifyReply,
 ): Promise<void> {
   if (error instanceof IrohValidationError) {
-    await reply.code(400).send(error.body)
+    // Always JSON, also when the body is a single message string.
+    await reply.code(400).type('application/json; charset=utf-8').send(JSON.stringify(error.body))
     return
   }
   const status = (error as { statusCode?: number }).statusCode
