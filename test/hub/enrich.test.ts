@@ -154,4 +154,111 @@ describe.each(BACKENDS)('hub enrich and respond fan-out on %s', (dialect) => {
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual(expected)
   })
+
+  describe('approval workflow', () => {
+    async function session(email: string, password: string) {
+      const login = await h.hub.app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { email, password },
+      })
+      expect(login.statusCode).toBe(200)
+      const cookie = login.cookies.find((c) => c.name === 'postern_hub_session')
+      const headers = {
+        cookie: `postern_hub_session=${cookie?.value}`,
+        'x-csrf-token': login.json().csrfToken as string,
+      }
+      return (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+        h.hub.app.inject({
+          method,
+          url,
+          headers,
+          ...(payload !== undefined ? { payload: payload as object } : {}),
+        })
+    }
+    let alice: Awaited<ReturnType<typeof session>>
+    let bob: Awaited<ReturnType<typeof session>>
+    let reader: Awaited<ReturnType<typeof session>>
+    const trigger = (as: typeof alice) =>
+      as(
+        'POST',
+        '/iroh/iroh-response/respond/trigger/Guarded/delete?observable_type=email_messageid&observable_value=x%40evil.example',
+      )
+
+    beforeAll(async () => {
+      for (const [email, role] of [
+        ['alice@a.example', 'analyst'],
+        ['bob@a.example', 'analyst'],
+        ['rita@a.example', 'read-only'],
+      ] as const) {
+        await h.hub.admin.createUser({
+          org: 'Org A',
+          email,
+          role,
+          password: 'correct horse battery',
+        })
+      }
+      alice = await session('alice@a.example', 'correct horse battery')
+      bob = await session('bob@a.example', 'correct horse battery')
+      reader = await session('rita@a.example', 'correct horse battery')
+      const created = await call('POST', '/iroh/iroh-int/module-instance', {
+        name: 'Guarded',
+        module_type_id: 'postern-email-gateway',
+        settings: { approval_required: ['delete', 'forward-and-delete'] },
+      })
+      expect(created.statusCode).toBe(201)
+    })
+
+    it('keeps an action that needs approval pending until another user approves it', async () => {
+      const pending = await trigger(alice)
+      expect(pending.statusCode).toBe(200)
+      const { approval_id: id, status } = pending.json().data
+      expect(status).toBe('pending')
+      const listed = (await bob('GET', '/api/v1/approvals?status=pending')).json().items
+      expect(listed.map((r: { id: string }) => r.id)).toContain(id)
+
+      const own = await alice('POST', `/api/v1/approvals/${id}/approve`, {})
+      expect(own.statusCode).toBe(403)
+      expect(own.json().error.code).toBe('HUB_ERR_APPROVAL_OWN_REQUEST')
+      expect((await reader('POST', `/api/v1/approvals/${id}/approve`, {})).statusCode).toBe(403)
+
+      const approved = await bob('POST', `/api/v1/approvals/${id}/approve`, { comment: 'go' })
+      expect(approved.statusCode).toBe(200)
+      expect(approved.json()).toMatchObject({
+        status: 'approved',
+        comment: 'go',
+        // The organisation has no gateway holding the message: the run itself reports it.
+        result: {
+          data: { status: 'failure' },
+          errors: [expect.objectContaining({ code: 'not found' })],
+        },
+      })
+      const again = await bob('POST', `/api/v1/approvals/${id}/reject`, { comment: 'late' })
+      expect(again.statusCode).toBe(409)
+    })
+
+    it('rejects with a comment, and expires requests nobody decided', async () => {
+      const first = (await trigger(alice)).json().data.approval_id
+      const rejected = await bob('POST', `/api/v1/approvals/${first}/reject`, {
+        comment: 'false positive',
+      })
+      expect(rejected.json()).toMatchObject({
+        status: 'rejected',
+        comment: 'false positive',
+        result: null,
+      })
+
+      const second = (await trigger(alice)).json().data.approval_id
+      const start = h.clock.now()
+      h.clock.advance(25 * 3_600_000)
+      try {
+        // The session is still valid (idle limit aside): use a fresh login.
+        const late = await session('bob@a.example', 'correct horse battery')
+        expect((await late('GET', `/api/v1/approvals/${second}`)).json().status).toBe('expired')
+        expect((await late('POST', `/api/v1/approvals/${second}/approve`, {})).statusCode).toBe(409)
+      } finally {
+        h.clock.set(start)
+      }
+    })
+  })
 })

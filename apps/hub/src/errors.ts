@@ -168,4 +168,24 @@ export const hubErrors = defineErrors('HUB', {
     hint: 'Use the module instance id instead of its name.',
     status: 409,
   },
+  APPROVAL_NOT_FOUND: {
+    message: 'No action request {id} in this organisation',
+    hint: 'List pending requests with GET /api/v1/approvals?status=pending.',
+    status: 404,
+  },
+  APPROVAL_NOT_PENDING: {
+    message: 'Action request {id} is {status}, not pending',
+    hint: 'Only pending requests can be approved or rejected; an expired request must be triggered again.',
+    status: 409,
+  },
+  APPROVAL_OWN_REQUEST: {
+    message: 'You cannot approve or reject your own action request',
+    hint: 'Ask another user with the analyst or admin role to decide it.',
+    status: 403,
+  },
+  APPROVAL_NEEDS_USER: {
+    message: 'Action requests are decided by a user, not by an API client without an owner',
+    hint: 'Approve from the console, or with an API client owned by the approving user.',
+    status: 403,
+  },
 })

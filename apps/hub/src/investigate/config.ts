@@ -24,6 +24,12 @@ export const investigateConfigSchema = z
       .max(1000)
       .default(16)
       .describe('Module calls one enrich request runs at the same time.'),
+    approvalTtlHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24)
+      .describe('A response action waiting for approval expires (is rejected) after this long.'),
     maxObservables: z
       .number()
       .int()

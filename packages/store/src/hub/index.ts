@@ -14,3 +14,8 @@ export {
 } from './devices-repo.js'
 export { TelemetryRepo, type TelemetryRecord } from './telemetry-repo.js'
 export { ModulesRepo, type ModuleInstanceRecord, type ModuleTypeRecord } from './modules-repo.js'
+export {
+  ActionRequestsRepo,
+  type ActionRequest,
+  type ActionRequestStatus,
+} from './action-requests-repo.js'

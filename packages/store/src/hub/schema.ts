@@ -145,6 +145,30 @@ export interface ModuleInstancesTable {
   updated_at: number
 }
 
+export interface ActionRequestsTable {
+  id: string
+  org_id: string
+  module_instance_id: string
+  action_id: string
+  observable_type: string
+  observable_value: string
+  /** JSON: extra query parameters of the action. */
+  extras: string
+  requested_by_type: string
+  requested_by_id: string
+  /** The user behind the request (the client's owner for an API client), who may not approve it. */
+  requested_by_user: string | null
+  requested_at: number
+  expires_at: number
+  /** pending, approved, rejected, expired. */
+  status: string
+  decided_by: string | null
+  decided_at: number | null
+  comment: string | null
+  /** JSON: the trigger outcome once approved. */
+  result: string | null
+}
+
 export interface HubSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -157,4 +181,5 @@ export interface HubSchema {
   device_telemetry: DeviceTelemetryTable
   module_types: ModuleTypesTable
   module_instances: ModuleInstancesTable
+  action_requests: ActionRequestsTable
 }

@@ -1,4 +1,4 @@
-import type { AuditLog } from '@postern/store'
+import type { ActionRequest, AuditLog } from '@postern/store'
 import type { Observable } from '@postern/ctim'
 import { hubErrors } from '../../errors.js'
 import type { Actor, ModuleService, ResolvedModule } from '../modules/module-service.js'
@@ -14,10 +14,16 @@ export interface TriggerInput {
   actor: Actor
   /** Shown to modules and gateways as who asked (user or client id). */
   requestedBy: string
+  /** The user behind the request (a client's owner), who may not approve it. */
+  requesterUserId: string | null
+  /** Set when an approved request runs: the approval policy is not applied again. */
+  approvalId?: string
 }
 
 export interface TriggerOutcome {
-  data: { status: 'success' | 'failure'; results: Record<string, unknown>[] }
+  data:
+    | { status: 'success' | 'failure'; results: Record<string, unknown>[] }
+    | { status: 'pending'; approval_id: string; expires_at: string }
   errors: ModuleErrorEntry[]
 }
 
@@ -39,6 +45,8 @@ export class RespondService {
       audit: AuditLog
       /** Longest a triggered action may run on a module. */
       triggerTimeoutMs: number
+      /** Files a pending request for an action that needs approval. */
+      requestApproval: (orgId: string, input: TriggerInput) => Promise<ActionRequest>
     },
   ) {}
 
@@ -77,6 +85,21 @@ export class RespondService {
     const module = await this.deps.modules.resolve(orgId, record)
     if (!module || !record.enabled)
       throw hubErrors.MODULE_INSTANCE_NOT_FOUND({ id: input.instance })
+    if (
+      input.approvalId === undefined &&
+      module.kind === 'email-gateway' &&
+      (module.settings.approval_required as string[]).includes(input.actionId)
+    ) {
+      const request = await this.deps.requestApproval(orgId, { ...input, instance: record.id })
+      return {
+        data: {
+          status: 'pending',
+          approval_id: request.id,
+          expires_at: new Date(request.expiresAt).toISOString(),
+        },
+        errors: [],
+      }
+    }
     const observable = { type: input.observableType, value: input.observableValue } as Observable
     const body: Record<string, unknown> = {
       ...input.extras,
@@ -143,6 +166,7 @@ export class RespondService {
         actionId: input.actionId,
         observable,
         extras: input.extras,
+        ...(input.approvalId ? { approvalId: input.approvalId } : {}),
         results,
         errors: errors.map((e) => ({ code: e.code, message: e.message })),
       },

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { auditActor } from '../../auth/principal.js'
 import { irohErrorHandler, parseIroh } from '../iroh-errors.js'
+import { approvalView, type ApprovalService } from './approvals.js'
 import type { EnrichService } from './enrich-service.js'
 import type { RespondService } from './respond-service.js'
 
@@ -23,7 +24,12 @@ function callerGone(request: FastifyRequest): AbortSignal {
  */
 export async function registerEnrichRoutes(
   app: HttpApp,
-  services: { enrich: EnrichService; respond: RespondService; maxObservables: number },
+  services: {
+    enrich: EnrichService
+    respond: RespondService
+    approvals: ApprovalService
+    maxObservables: number
+  },
 ): Promise<void> {
   const observables = z.array(ObservableSchema).max(services.maxObservables)
   await app.register(async (plugin) => {
@@ -127,8 +133,72 @@ export async function registerEnrichRoutes(
           extras,
           actor: auditActor(request.auth),
           requestedBy: request.auth.userId ?? request.auth.clientId ?? 'unknown',
+          requesterUserId: request.auth.userId,
         })
       },
     )
+
+    const approvalParams = z.object({ id: z.string().min(1).max(100) }).strict()
+    const decisionBody = z
+      .object({ comment: z.string().max(2000).optional().describe('Why (shown to the requester)') })
+      .strict()
+    scope.get(
+      '/api/v1/approvals',
+      {
+        config: { scope: 'response/approvals:read' },
+        schema: {
+          summary: 'Response actions waiting for (or decided by) approval',
+          tags: ['response'],
+          querystring: z
+            .object({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).optional() })
+            .strict(),
+        },
+      },
+      async (request) => ({
+        items: (await services.approvals.list(request.auth.orgId, request.query.status)).map(
+          approvalView,
+        ),
+      }),
+    )
+    scope.get(
+      '/api/v1/approvals/:id',
+      {
+        config: { scope: 'response/approvals:read' },
+        schema: { summary: 'One action request', tags: ['response'], params: approvalParams },
+      },
+      async (request) =>
+        approvalView(await services.approvals.get(request.auth.orgId, request.params.id)),
+    )
+    for (const [verb, decision] of [
+      ['approve', 'approved'],
+      ['reject', 'rejected'],
+    ] as const) {
+      scope.post(
+        `/api/v1/approvals/:id/${verb}`,
+        {
+          config: { scope: 'response/approvals:write' },
+          schema: {
+            summary:
+              verb === 'approve'
+                ? 'Approve a pending action (it runs now); not your own'
+                : 'Reject a pending action; not your own',
+            tags: ['response'],
+            params: approvalParams,
+          },
+        },
+        async (request) => {
+          const body = parseIroh(decisionBody, request.body ?? {})
+          return approvalView(
+            await services.approvals.decide(
+              request.auth.orgId,
+              request.params.id,
+              request.auth,
+              decision,
+              body.comment ?? null,
+            ),
+          )
+        },
+      )
+    }
   })
 }

@@ -2,10 +2,12 @@ import type { DialectMigration } from '../../migrate.js'
 import { auditLogMigration } from '../shared/audit-log.js'
 import { hubCoreMigration } from './0100-hub-core.js'
 import { hubModulesMigration } from './0500_modules.js'
+import { hubActionRequestsMigration } from './0501_action_requests.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
 export const hubMigrations: Record<string, DialectMigration> = {
   '0001_audit_log': auditLogMigration,
   '0100_hub_core': hubCoreMigration,
   '0500_modules': hubModulesMigration,
+  '0501_action_requests': hubActionRequestsMigration,
 }
