@@ -59,7 +59,16 @@ describe.each(BACKENDS)('every hub route on %s', (dialect) => {
       },
       null,
     )
+    const moduleInstance = await h.hub.services.modules.createInstance(
+      orgA,
+      { type: 'user', id: adminA },
+      adminA,
+      { name: 'Gateways of A', module_type_id: 'postern-email-gateway' },
+    )
     Object.assign(fixtures, {
+      id: moduleInstance.id,
+      instance: moduleInstance.id,
+      action: 'delete',
       deviceId: registration.device.id,
       userId: a.user.id,
       clientId: clientA.client.id,
@@ -73,6 +82,7 @@ describe.each(BACKENDS)('every hub route on %s', (dialect) => {
       unused.record.id,
       'UID-A',
       'gw.a.example',
+      moduleInstance.id,
     )
   })
   afterAll(() => h.stop())

@@ -5,6 +5,7 @@ import { loadConfig, parseHostPort } from '@postern/core'
 import { cloudConfigSchema } from './cloud/config.js'
 import { byteSize, duration } from './config-values.js'
 import { pipelineConfigSchema } from './pipeline/config.js'
+import { relayModuleConfigSchema } from './relay-module/config.js'
 import { remediationConfigSchema } from './remediation/config.js'
 
 /**
@@ -719,6 +720,7 @@ export const gatewayConfigSchema = z
           'tunnel, usage telemetry). Registration and on/off live in the database, set with ' +
           '`postern gateway cloudserviceconfig`.',
       ),
+    relayModule: relayModuleConfigSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

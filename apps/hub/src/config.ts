@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import { z } from 'zod'
+import { investigateConfigSchema } from './investigate/config.js'
 
 const regionName = z
   .string()
@@ -165,6 +166,7 @@ export const hubConfigSchema = z
       .strict()
       .prefault({})
       .describe('Usage telemetry received from gateways.'),
+    investigate: investigateConfigSchema,
     bootstrap: z
       .object({
         org: z

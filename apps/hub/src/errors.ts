@@ -143,4 +143,49 @@ export const hubErrors = defineErrors('HUB', {
     hint: 'Restart the hub; it creates a key at start. If it keeps failing, check the database is writable.',
     status: 500,
   },
+  MODULE_TYPE_NOT_FOUND: {
+    message: 'No module type {id} in this organisation',
+    hint: 'List module types with GET /iroh/iroh-int/module-type.',
+    status: 404,
+  },
+  MODULE_TYPE_BUILTIN: {
+    message: 'Module type {id} is built in and cannot be changed or deleted',
+    hint: 'Create a module instance of it instead, or define your own relay module type.',
+    status: 409,
+  },
+  MODULE_TYPE_IN_USE: {
+    message: 'Module type {id} still has {count} module instance(s)',
+    hint: 'Delete its module instances first (GET /iroh/iroh-int/module-instance?module_type_id={id}).',
+    status: 409,
+  },
+  MODULE_INSTANCE_NOT_FOUND: {
+    message: 'No module instance {id} in this organisation',
+    hint: 'List module instances with GET /iroh/iroh-int/module-instance; the module name is also accepted where the reference allows it.',
+    status: 404,
+  },
+  MODULE_INSTANCE_AMBIGUOUS: {
+    message: 'Several module instances are named "{name}"',
+    hint: 'Use the module instance id instead of its name.',
+    status: 409,
+  },
+  APPROVAL_NOT_FOUND: {
+    message: 'No action request {id} in this organisation',
+    hint: 'List pending requests with GET /api/v1/approvals?status=pending.',
+    status: 404,
+  },
+  APPROVAL_NOT_PENDING: {
+    message: 'Action request {id} is {status}, not pending',
+    hint: 'Only pending requests can be approved or rejected; an expired request must be triggered again.',
+    status: 409,
+  },
+  APPROVAL_OWN_REQUEST: {
+    message: 'You cannot approve or reject your own action request',
+    hint: 'Ask another user with the analyst or admin role to decide it.',
+    status: 403,
+  },
+  APPROVAL_NEEDS_USER: {
+    message: 'Action requests are decided by a user, not by an API client without an owner',
+    hint: 'Approve from the console, or with an API client owned by the approving user.',
+    status: 403,
+  },
 })

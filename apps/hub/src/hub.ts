@@ -10,6 +10,14 @@ import { registerSessionRoutes } from './auth/session-routes.js'
 import { registerClientRoutes } from './clients/routes.js'
 import type { HubConfig } from './config.js'
 import { registerDeviceRoutes } from './devices/routes.js'
+import { registerInspectRoutes } from './investigate/inspect-routes.js'
+import { registerModuleRoutes } from './investigate/modules/routes.js'
+import { ActionRequestsRepo } from '@postern/store'
+import { ApprovalService } from './investigate/enrich/approvals.js'
+import { EnrichService } from './investigate/enrich/enrich-service.js'
+import { FanOut } from './investigate/enrich/fan-out.js'
+import { RespondService } from './investigate/enrich/respond-service.js'
+import { registerEnrichRoutes } from './investigate/enrich/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
 import { openHubServices, type HubServices } from './services.js'
 import { DeviceTunnel } from './tunnel/device-tunnel.js'
@@ -92,6 +100,38 @@ export class Hub {
       registerClientRoutes(app, services)
       registerDeviceRoutes(app, services, tunnel)
       registerAuditRoutes(app, services)
+      await registerInspectRoutes(app)
+      await registerModuleRoutes(app, services.modules)
+      const fanOut = new FanOut({
+        devices: services.repos.devices,
+        tunnel,
+        keys: services.keys,
+        publicUrl: () => services.publicUrl,
+        issuer: config.auth.issuer,
+        config: config.investigate,
+        logger: logger.child({ component: 'enrich' }),
+      })
+      const fanOutDeps = { modules: services.modules, fanOut, audit: services.audit }
+      // eslint-disable-next-line prefer-const -- the approvals run actions through respond
+      let respond: RespondService
+      const approvals = new ApprovalService({
+        repo: new ActionRequestsRepo(services.database.db),
+        audit: services.audit,
+        clock: services.clock,
+        ttlMs: config.investigate.approvalTtlHours * 3_600_000,
+        run: (orgId, input) => respond.trigger(orgId, input),
+      })
+      respond = new RespondService({
+        ...fanOutDeps,
+        triggerTimeoutMs: config.investigate.triggerTimeoutSeconds * 1000,
+        requestApproval: (orgId, input) => approvals.request(orgId, input),
+      })
+      await registerEnrichRoutes(app, {
+        enrich: new EnrichService(fanOutDeps),
+        respond,
+        approvals,
+        maxObservables: config.investigate.maxObservables,
+      })
       await options.extend?.(app, { services, tunnel })
 
       const liveTunnel = tunnel

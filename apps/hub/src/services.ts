@@ -6,6 +6,7 @@ import {
   AuditLog,
   Database,
   DevicesRepo,
+  ModulesRepo,
   OrgsRepo,
   RegistrationTokensRepo,
   SessionsRepo,
@@ -24,6 +25,7 @@ import { ClientService } from './clients/client-service.js'
 import type { HubConfig } from './config.js'
 import { DeviceService } from './devices/device-service.js'
 import { hubErrors } from './errors.js'
+import { ModuleService } from './investigate/modules/module-service.js'
 import { OrgService } from './orgs/org-service.js'
 import { TelemetryService } from './telemetry/telemetry-service.js'
 import { UserService } from './users/user-service.js'
@@ -46,6 +48,8 @@ export interface HubServices {
   clients: ClientService
   devices: DeviceService
   telemetry: TelemetryService
+  /** Module types and instances (enrich and respond fan-outs). */
+  modules: ModuleService
   repos: {
     orgs: OrgsRepo
     users: UsersRepo
@@ -164,6 +168,7 @@ export async function openHubServices(options: OpenServicesOptions): Promise<Hub
         logger,
         retentionMs: config.telemetry.retentionDays * 86_400_000,
       }),
+      modules: new ModuleService({ repo: new ModulesRepo(db), box, audit, clock }),
       repos,
     }
     await bootstrapFirstAdmin(services)

@@ -13,3 +13,9 @@ export {
   type RegisterOutcome,
 } from './devices-repo.js'
 export { TelemetryRepo, type TelemetryRecord } from './telemetry-repo.js'
+export { ModulesRepo, type ModuleInstanceRecord, type ModuleTypeRecord } from './modules-repo.js'
+export {
+  ActionRequestsRepo,
+  type ActionRequest,
+  type ActionRequestStatus,
+} from './action-requests-repo.js'

@@ -115,6 +115,61 @@ export interface DeviceTelemetryTable {
 }
 
 /** Tables of the hub's database (see migrations/hub). */
+export interface ModuleTypesTable {
+  id: string
+  org_id: string
+  name: string
+  title: string
+  description: string
+  /** JSON: `{url, supported-apis, auth-type, …}`. */
+  properties: string
+  /** JSON: the settings form, `[{key, type, label, required}]`. */
+  configuration_spec: string
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  updated_at: number
+}
+
+export interface ModuleInstancesTable {
+  id: string
+  org_id: string
+  module_type_id: string
+  name: string
+  enabled: number
+  visibility: string
+  /** The settings JSON, sealed with the hub's secret box. */
+  settings_sealed: string
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  updated_at: number
+}
+
+export interface ActionRequestsTable {
+  id: string
+  org_id: string
+  module_instance_id: string
+  action_id: string
+  observable_type: string
+  observable_value: string
+  /** JSON: extra query parameters of the action. */
+  extras: string
+  requested_by_type: string
+  requested_by_id: string
+  /** The user behind the request (the client's owner for an API client), who may not approve it. */
+  requested_by_user: string | null
+  requested_at: number
+  expires_at: number
+  /** pending, approved, rejected, expired. */
+  status: string
+  decided_by: string | null
+  decided_at: number | null
+  comment: string | null
+  /** JSON: the trigger outcome once approved. */
+  result: string | null
+}
+
 export interface HubSchema extends CtiaSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -125,4 +180,7 @@ export interface HubSchema extends CtiaSchema {
   registration_tokens: RegistrationTokensTable
   devices: DevicesTable
   device_telemetry: DeviceTelemetryTable
+  module_types: ModuleTypesTable
+  module_instances: ModuleInstancesTable
+  action_requests: ActionRequestsTable
 }

@@ -8,6 +8,8 @@ import {
   incidentStatusHistoryMigration,
   watchlistMigration,
 } from './0300-ctia-entities.js'
+import { hubModulesMigration } from './0500_modules.js'
+import { hubActionRequestsMigration } from './0501_action_requests.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
 export const hubMigrations: Record<string, DialectMigration> = {
@@ -18,4 +20,6 @@ export const hubMigrations: Record<string, DialectMigration> = {
   '0302_active_cases': activeCasesMigration,
   '0303_watchlist': watchlistMigration,
   '0304_auto_incident_policies': autoIncidentPolicyMigration,
+  '0500_modules': hubModulesMigration,
+  '0501_action_requests': hubActionRequestsMigration,
 }

@@ -1,0 +1,253 @@
+import type { Logger } from '@postern/core'
+import type { Observable } from '@postern/ctim'
+import {
+  ActionSchema,
+  DeliberateDataSchema,
+  HealthDataSchema,
+  ObserveDataSchema,
+  RELAY_ROUTES,
+  RefSchema,
+  TriggerDataSchema,
+  createRelayClient,
+  mintConfigurationToken,
+  relayAnswerSchema,
+  type RelayCallResult,
+  type RelayError,
+  type SigningKey,
+} from '@postern/relay'
+import type { Device, DevicesRepo } from '@postern/store'
+import { z } from 'zod'
+import type { KeyStore } from '../../auth/key-store.js'
+import type { DeviceTunnel } from '../../tunnel/device-tunnel.js'
+import type { InvestigateConfig } from '../config.js'
+import type { ResolvedModule } from '../modules/module-service.js'
+import { settleLimited } from './limit.js'
+
+/** Relay routes the hub fans out. */
+export type FanOutRoute =
+  'health' | 'observe' | 'deliberate' | 'refer' | 'respondObservables' | 'respondTrigger'
+
+const SUPPORTED_API: Record<FanOutRoute, string> = {
+  health: 'health',
+  observe: 'observe/observables',
+  deliberate: 'deliberate/observables',
+  refer: 'refer/observables',
+  respondObservables: 'respond/observables',
+  respondTrigger: 'respond/trigger',
+}
+
+const DATA_SCHEMAS: Record<FanOutRoute, z.ZodType> = {
+  health: HealthDataSchema,
+  observe: ObserveDataSchema,
+  deliberate: DeliberateDataSchema,
+  refer: z.array(RefSchema),
+  respondObservables: z.array(ActionSchema),
+  respondTrigger: TriggerDataSchema,
+}
+
+/** Who answered, as every enrich `data` and `errors` entry names it (reference §2). */
+export interface ModuleIdentity {
+  module: string
+  module_instance_id: string
+  module_type_id: string
+  'module-type': string
+}
+
+export interface ModuleErrorEntry extends ModuleIdentity, RelayError {
+  /** The gateway, for the email module (one instance spans several gateways). */
+  device_id?: string
+}
+
+/** One call: a relay module, or one gateway of the email module. */
+export interface LegResult {
+  identity: ModuleIdentity
+  device?: Pick<Device, 'id' | 'name' | 'hostname'>
+  data?: unknown
+  errors: RelayError[]
+}
+
+export interface FanOutDeps {
+  devices: DevicesRepo
+  tunnel: DeviceTunnel
+  keys: KeyStore
+  publicUrl: () => string
+  issuer: string
+  config: InvestigateConfig
+  logger: Logger
+}
+
+export function identityOf(module: ResolvedModule): ModuleIdentity {
+  return {
+    module: module.instance.name,
+    module_instance_id: module.instance.id,
+    module_type_id: module.instance.moduleTypeId,
+    'module-type': module.typeName,
+  }
+}
+
+function errorOf(err: unknown): RelayError {
+  const code =
+    err && typeof err === 'object' && 'code' in err && typeof err.code === 'string'
+      ? err.code
+      : 'module error'
+  const message = err instanceof Error ? err.message : String(err)
+  const timeout = /TIMEOUT/i.test(code)
+  return {
+    code: timeout ? 'module timeout' : code,
+    message: message.slice(0, 1000),
+    type: 'fatal',
+  }
+}
+
+/**
+ * Calls one relay route on module instances: each gateway of the email module through its
+ * tunnel, each relay module over HTTP(S) with a configuration token the hub mints (`aud` = the
+ * module URL, `jwks_host` = the hub, so the module verifies it against the hub's JWKS). Every
+ * call has its own timeout and the calls run under a concurrency limit; a failing or late call
+ * becomes error entries, never a failed request.
+ */
+export class FanOut {
+  constructor(private readonly deps: FanOutDeps) {}
+
+  async call(
+    orgId: string,
+    route: FanOutRoute,
+    body: unknown,
+    modules: readonly ResolvedModule[],
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<LegResult[]> {
+    const timeoutMs = options.timeoutMs ?? this.deps.config.moduleTimeoutSeconds * 1000
+    const tasks: (() => Promise<LegResult>)[] = []
+    let orgDevices: Device[] | undefined
+    for (const module of modules) {
+      const identity = identityOf(module)
+      if (module.kind === 'relay') {
+        if (!module.supportedApis.includes(SUPPORTED_API[route])) continue
+        tasks.push(() => this.callRelay(module, identity, route, body, timeoutMs, options.signal))
+        continue
+      }
+      orgDevices ??= await this.deps.devices.list(orgId)
+      const wanted = module.settings.devices
+      const devices =
+        wanted === 'all' ? orgDevices : orgDevices.filter((d) => wanted.includes(d.id))
+      for (const device of devices) {
+        tasks.push(() => this.callGateway(orgId, device, identity, route, body, timeoutMs))
+      }
+    }
+    const settled = await settleLimited(tasks, this.deps.config.concurrency)
+    return settled.map((outcome) => {
+      if (outcome.status === 'fulfilled') return outcome.value
+      this.deps.logger.error(
+        { event: 'ENRICH_LEG_FAILED', err: outcome.reason },
+        'a module call failed unexpectedly',
+      )
+      return {
+        identity: { module: '?', module_instance_id: '?', module_type_id: '?', 'module-type': '?' },
+        errors: [errorOf(outcome.reason)],
+      }
+    })
+  }
+
+  private async callRelay(
+    module: Extract<ResolvedModule, { kind: 'relay' }>,
+    identity: ModuleIdentity,
+    route: FanOutRoute,
+    body: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<LegResult> {
+    const publicUrl = this.deps.publicUrl()
+    const client = createRelayClient({
+      url: module.url,
+      timeoutMs,
+      headers: { 'user-agent': 'postern-hub' },
+      token: async () => {
+        const key = this.deps.keys.current()
+        return mintConfigurationToken({
+          // jose signs with a node KeyObject as well as a WebCrypto key.
+          key: { kid: key.kid, privateKey: key.privateKey as unknown as SigningKey['privateKey'] },
+          jwksHost: new URL(publicUrl).host,
+          moduleUrl: module.url,
+          settings: module.settings,
+          issuer: this.deps.issuer,
+          subject: module.instance.id,
+        })
+      },
+    })
+    const options = { ...(signal ? { signal } : {}) }
+    let result: RelayCallResult<unknown>
+    switch (route) {
+      case 'health':
+        result = await client.health(options)
+        break
+      case 'observe':
+        result = await client.observe(body as Observable[], options)
+        break
+      case 'deliberate':
+        result = await client.deliberate(body as Observable[], options)
+        break
+      case 'refer':
+        result = await client.refer(body as Observable[], options)
+        break
+      case 'respondObservables':
+        result = await client.respondObservables(body as Observable[], options)
+        break
+      case 'respondTrigger':
+        result = await client.respondTrigger(
+          body as Parameters<typeof client.respondTrigger>[0],
+          options,
+        )
+        break
+    }
+    return { identity, data: result.data, errors: result.errors }
+  }
+
+  private async callGateway(
+    orgId: string,
+    device: Device,
+    identity: ModuleIdentity,
+    route: FanOutRoute,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<LegResult> {
+    const leg = {
+      identity,
+      device: { id: device.id, name: device.name, hostname: device.hostname },
+    }
+    let reply: unknown
+    try {
+      reply = await this.deps.tunnel.callModule(orgId, device.id, RELAY_ROUTES[route], body, {
+        timeoutMs,
+      })
+    } catch (err) {
+      return { ...leg, errors: [errorOf(err)] }
+    }
+    const parsed = relayAnswerSchema(DATA_SCHEMAS[route]).safeParse(reply)
+    if (!parsed.success) {
+      return {
+        ...leg,
+        errors: [
+          {
+            code: 'invalid module response',
+            message: `Gateway ${device.name} answered outside the relay contract`,
+            type: 'fatal',
+          },
+        ],
+      }
+    }
+    return {
+      ...leg,
+      data: parsed.data.data,
+      errors: (parsed.data.errors ?? []) as RelayError[],
+    }
+  }
+}
+
+/** Error entries of a leg, named after the module (and gateway). */
+export function errorEntries(leg: LegResult): ModuleErrorEntry[] {
+  return leg.errors.map((error) => ({
+    ...leg.identity,
+    ...error,
+    ...(leg.device ? { device_id: leg.device.id } : {}),
+  }))
+}

@@ -1,0 +1,204 @@
+import { ObservableSchema } from '@postern/ctim'
+import type { HttpApp } from '@postern/http'
+import type { FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { auditActor } from '../../auth/principal.js'
+import { irohErrorHandler, parseIroh } from '../iroh-errors.js'
+import { approvalView, type ApprovalService } from './approvals.js'
+import type { EnrichService } from './enrich-service.js'
+import type { RespondService } from './respond-service.js'
+
+/** Aborted when the caller goes away: module calls nobody will read stop. */
+function callerGone(request: FastifyRequest): AbortSignal {
+  const controller = new AbortController()
+  request.raw.once('close', () => {
+    if (!request.raw.complete || request.raw.destroyed) controller.abort()
+  })
+  return controller.signal
+}
+
+/**
+ * Enrich and respond routes of the Threat Response API (reference §2): observe, deliberate and
+ * refer over every enabled module of the organisation, module health, the actions modules offer
+ * and triggering one. Answers are the reference envelope with partial results.
+ */
+export async function registerEnrichRoutes(
+  app: HttpApp,
+  services: {
+    enrich: EnrichService
+    respond: RespondService
+    approvals: ApprovalService
+    maxObservables: number
+  },
+): Promise<void> {
+  const observables = z.array(ObservableSchema).max(services.maxObservables)
+  await app.register(async (plugin) => {
+    const scope = plugin as unknown as HttpApp
+    scope.setErrorHandler(irohErrorHandler)
+
+    for (const [route, summary] of [
+      ['observe', 'Sightings and other entities from every module (gateways, relay modules)'],
+      ['deliberate', 'Verdicts from every module'],
+      ['refer', 'Links into the consoles of every module'],
+    ] as const) {
+      scope.post(
+        `/iroh/iroh-enrich/${route}/observables`,
+        {
+          config: { scope: `enrich/observables/${route}:read` },
+          bodyLimit: 1024 * 1024,
+          schema: { summary, tags: ['enrich'] },
+        },
+        async (request) => {
+          const body = parseIroh(observables, request.body)
+          return services.enrich[route](
+            request.auth.orgId,
+            auditActor(request.auth),
+            body,
+            callerGone(request),
+          )
+        },
+      )
+    }
+
+    scope.post(
+      '/iroh/iroh-enrich/health',
+      {
+        config: { scope: 'integration/health:read' },
+        schema: { summary: 'Health of every enabled module instance', tags: ['enrich'] },
+      },
+      async (request) => services.enrich.health(request.auth.orgId, auditActor(request.auth)),
+    )
+    scope.post(
+      '/iroh/iroh-enrich/health/:id',
+      {
+        config: { scope: 'integration/health:read' },
+        schema: {
+          summary: 'Health of one module instance',
+          tags: ['enrich'],
+          params: z.object({ id: z.string().min(1).max(200) }).strict(),
+        },
+      },
+      async (request) => {
+        const result = await services.enrich.health(
+          request.auth.orgId,
+          auditActor(request.auth),
+          request.params.id,
+        )
+        return { data: result.data[0] ?? null, errors: result.errors }
+      },
+    )
+
+    scope.post(
+      '/iroh/iroh-response/respond/observables',
+      {
+        config: { scope: 'response/observables:read' },
+        schema: { summary: 'Response actions every module offers', tags: ['response'] },
+      },
+      async (request) =>
+        services.respond.actions(
+          request.auth.orgId,
+          parseIroh(observables, request.body),
+          callerGone(request),
+        ),
+    )
+
+    scope.post(
+      '/iroh/iroh-response/respond/trigger/:instance/:action',
+      {
+        config: { scope: 'response/trigger:write' },
+        schema: {
+          summary: 'Run a response action (module instance id or module name)',
+          tags: ['response'],
+          params: z
+            .object({ instance: z.string().min(1).max(200), action: z.string().min(1).max(200) })
+            .strict(),
+        },
+      },
+      async (request) => {
+        const query = parseIroh(
+          z.record(z.string(), z.string().max(2000)).and(
+            z.object({
+              observable_type: z.string().min(1).max(64),
+              observable_value: z.string().min(1).max(2000),
+            }),
+          ),
+          request.query,
+        )
+        const { observable_type, observable_value, ...extras } = query
+        return services.respond.trigger(request.auth.orgId, {
+          instance: request.params.instance,
+          actionId: request.params.action,
+          observableType: observable_type,
+          observableValue: observable_value,
+          extras,
+          actor: auditActor(request.auth),
+          requestedBy: request.auth.userId ?? request.auth.clientId ?? 'unknown',
+          requesterUserId: request.auth.userId,
+        })
+      },
+    )
+
+    const approvalParams = z.object({ id: z.string().min(1).max(100) }).strict()
+    const decisionBody = z
+      .object({ comment: z.string().max(2000).optional().describe('Why (shown to the requester)') })
+      .strict()
+    scope.get(
+      '/api/v1/approvals',
+      {
+        config: { scope: 'response/approvals:read' },
+        schema: {
+          summary: 'Response actions waiting for (or decided by) approval',
+          tags: ['response'],
+          querystring: z
+            .object({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).optional() })
+            .strict(),
+        },
+      },
+      async (request) => ({
+        items: (await services.approvals.list(request.auth.orgId, request.query.status)).map(
+          approvalView,
+        ),
+      }),
+    )
+    scope.get(
+      '/api/v1/approvals/:id',
+      {
+        config: { scope: 'response/approvals:read' },
+        schema: { summary: 'One action request', tags: ['response'], params: approvalParams },
+      },
+      async (request) =>
+        approvalView(await services.approvals.get(request.auth.orgId, request.params.id)),
+    )
+    for (const [verb, decision] of [
+      ['approve', 'approved'],
+      ['reject', 'rejected'],
+    ] as const) {
+      scope.post(
+        `/api/v1/approvals/:id/${verb}`,
+        {
+          config: { scope: 'response/approvals:write' },
+          schema: {
+            summary:
+              verb === 'approve'
+                ? 'Approve a pending action (it runs now); not your own'
+                : 'Reject a pending action; not your own',
+            tags: ['response'],
+            params: approvalParams,
+          },
+        },
+        async (request) => {
+          const body = parseIroh(decisionBody, request.body ?? {})
+          return approvalView(
+            await services.approvals.decide(
+              request.auth.orgId,
+              request.params.id,
+              request.auth,
+              decision,
+              body.comment ?? null,
+            ),
+          )
+        },
+      )
+    }
+  })
+}
