@@ -3,6 +3,8 @@ import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 import { cloudExtension } from './cloud/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
+import { relayModuleExtension } from './relay-module/extension.js'
+import { serveRelayModuleOverTunnel } from './relay-module/tunnel.js'
 import { remediationExtension } from './remediation/extension.js'
 
 /**
@@ -10,7 +12,22 @@ import { remediationExtension } from './remediation/extension.js'
  * cloud connector) add theirs here.
  */
 export function defaultExtensions(): GatewayExtension[] {
-  return [contentPipelineExtension(), remediationExtension(), cloudExtension()]
+  const remediation = remediationExtension()
+  const relayModule = relayModuleExtension(remediation)
+  return [
+    contentPipelineExtension(),
+    remediation,
+    relayModule,
+    // The hub reaches this gateway's relay module through the tunnel the connector keeps open;
+    // the connector refuses those calls while Threat Response is switched off.
+    cloudExtension({
+      onContext: (context, gateway) => {
+        if (relayModule.module) {
+          serveRelayModuleOverTunnel(context.modules, relayModule.module, gateway.logger)
+        }
+      },
+    }),
+  ]
 }
 
 export interface RunOptions {

@@ -8,7 +8,7 @@ export interface CloudExtensionOptions {
   /** Features of other areas (content scanning, remediation …) reported in usage telemetry. */
   features?: () => FeatureState[]
   /** Called once the context is open (tests and other extensions that call the hub's modules). */
-  onContext?: (context: CloudContext) => void
+  onContext?: (context: CloudContext, gateway: Gateway) => void
 }
 
 /**
@@ -28,7 +28,7 @@ export function cloudExtension(options: CloudExtensionOptions = {}): GatewayExte
         database: gateway.database,
         features: () => [...gatewayFeatures(gateway.config), ...(options.features?.() ?? [])],
       })
-      options.onContext?.(context)
+      options.onContext?.(context, gateway)
       gateway.onStart(() => context.connector().start())
       gateway.onStop(() => context.close())
     },
