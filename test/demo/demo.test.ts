@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startProcess, tempDir, type RunningProcess } from '@postern/testkit'
 
 interface DemoSummary {
-  gateway: { url: string; smtp: string; login: { username: string; password: string } }
+  hub: { url: string; login: { email: string; password: string } }
+  gateway: {
+    url: string
+    smtp: string
+    login: { username: string; password: string }
+    registration: { deviceId: string | null; state: string }
+  }
   samples: { label: string; mid: number; status: string; verdicts: string[]; timeline: string[] }[]
   remediation: { url: string; found: number[]; results: { recipient: string; status: string }[] }
 }
@@ -22,6 +28,8 @@ describe('postern demo', () => {
       '--smtp-port',
       '0',
       '--gateway-port',
+      '0',
+      '--hub-port',
       '0',
       '--no-traffic',
       '--json',
@@ -65,6 +73,25 @@ describe('postern demo', () => {
     })
     expect(login.status).toBe(200)
     expect((await fetch(`${summary.gateway.url}/healthz`)).status).toBe(200)
+  })
+
+  it('registers the gateway with the hub, which lists it as connected', async () => {
+    expect(summary.gateway.registration.state).toBe('connected')
+    const login = await fetch(`${summary.hub.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(summary.hub.login),
+    })
+    expect(login.status).toBe(200)
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
+    const devices = await fetch(`${summary.hub.url}/api/v1/devices`, { headers: { cookie } })
+    expect(devices.status).toBe(200)
+    const body = JSON.stringify(await devices.json())
+    expect(body).toContain(summary.gateway.registration.deviceId as string)
+    expect(body).toContain('connected')
   })
 
   it('stops cleanly on SIGTERM', async () => {

@@ -15,6 +15,8 @@ import {
   gatewayConfigSchema,
   type GatewayConfig,
 } from '@postern/gateway'
+import { cloudHostOf, openCloudContext, type CloudStatus } from '@postern/gateway/cloud'
+import { Hub, hubConfigSchema } from '@postern/hub'
 import { demoErrors } from './errors.js'
 import { GatewayApi } from './gateway-client.js'
 import {
@@ -30,6 +32,7 @@ export interface DemoOptions {
   dataDir: string
   smtpPort: number
   gatewayPort: number
+  hubPort: number
   /** Send a sample message every `trafficIntervalMs` while running. */
   traffic: boolean
   trafficIntervalMs?: number
@@ -38,6 +41,7 @@ export interface DemoOptions {
 
 export interface DemoCredentials {
   gateway: { username: string; password: string }
+  hub: { email: string; password: string }
 }
 
 /** A message the demo sent, with what the gateway decided. */
@@ -50,6 +54,9 @@ export interface SampleOutcome {
 }
 
 export interface RunningDemo {
+  hubUrl: string
+  /** The gateway as the hub sees it: its device id and cloud-services state. */
+  registration: { deviceId: string | null; state: string }
   gatewayUrl: string
   smtp: string
   credentials: DemoCredentials
@@ -79,8 +86,25 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const logger = createLogger({ level: 'info', name: 'postern-demo' })
   await ensurePortFree(options.smtpPort, 'gateway SMTP', '--smtp-port')
   await ensurePortFree(options.gatewayPort, 'gateway console and API', '--gateway-port')
+  await ensurePortFree(options.hubPort, 'hub console and API', '--hub-port')
 
-  const gatewayConfig = demoGatewayConfig(dataDir, options)
+  const hub = await Hub.start({
+    config: validateConfig(hubConfigSchema, {
+      dataDir: join(dataDir, 'hub'),
+      database: 'sqlite',
+      listen: `127.0.0.1:${options.hubPort}`,
+      region: 'nam',
+      log: { level: 'info' },
+      bootstrap: {
+        org: 'Demo',
+        adminEmail: credentials.hub.email,
+        adminPasswordFile: join(dataDir, 'hub-admin-password'),
+      },
+    }),
+    logger: fileLogger(join(dataDir, 'hub.log'), 'postern-hub'),
+  })
+
+  const gatewayConfig = demoGatewayConfig(dataDir, options, hub.url)
   const gateway = await Gateway.create(gatewayConfig, {
     logger: fileLogger(join(dataDir, 'gateway.log'), 'postern-gateway'),
     extensions: defaultExtensions(),
@@ -90,6 +114,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const gatewayUrl = `http://127.0.0.1:${addresses.http.port}`
   const api = new GatewayApi(gatewayUrl, gatewayConfig.dataDir)
   await ensureRemediationProfile(api, dataDir)
+  const registration = await registerWithHub(hub, gateway, gatewayConfig)
 
   const send = (sample: SampleMessage): Promise<number> => sendSample(smtpAddress.port, sample)
   const outcomes: SampleOutcome[] = []
@@ -113,6 +138,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     : undefined
 
   return {
+    hubUrl: hub.url,
+    registration,
     gatewayUrl,
     smtp: `127.0.0.1:${smtpAddress.port}`,
     credentials,
@@ -121,11 +148,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     async stop() {
       if (timer) clearInterval(timer)
       await gateway.stop()
+      await hub.stop()
     },
   }
 }
 
-function demoGatewayConfig(dataDir: string, options: DemoOptions): GatewayConfig {
+function demoGatewayConfig(dataDir: string, options: DemoOptions, hubUrl: string): GatewayConfig {
   const gatewayDir = join(dataDir, 'gateway')
   return validateConfig(gatewayConfigSchema, {
     dataDir: gatewayDir,
@@ -146,6 +174,7 @@ function demoGatewayConfig(dataDir: string, options: DemoOptions): GatewayConfig
       },
     ],
     smtpRoutes: [{ domain: DEMO_DOMAIN, to: [`maildir:${join(dataDir, 'mailboxes')}`] }],
+    cloud: { servers: { nam: hubUrl } },
     // No DNS on a demo machine: authentication runs against a resolver that answers nothing
     // quickly instead of waiting on the internet.
     pipeline: {
@@ -158,12 +187,50 @@ function demoGatewayConfig(dataDir: string, options: DemoOptions): GatewayConfig
 function loadOrCreateCredentials(dataDir: string): DemoCredentials {
   const file = join(dataDir, 'credentials.json')
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials
-  const credentials: DemoCredentials = { gateway: { username: 'admin', password: randomToken(12) } }
+  const credentials: DemoCredentials = {
+    gateway: { username: 'admin', password: randomToken(12) },
+    hub: { email: 'admin@example.com', password: randomToken(12) },
+  }
   writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 })
   writeFileSync(join(dataDir, 'gateway-admin-password'), credentials.gateway.password, {
     mode: 0o600,
   })
+  writeFileSync(join(dataDir, 'hub-admin-password'), credentials.hub.password, { mode: 0o600 })
   return credentials
+}
+
+/**
+ * The seed's integration procedure, done the way an operator would: enable cloud services,
+ * choose the region, switch Threat Response on, register with a token made in the hub, and wait
+ * until the hub sees the gateway connected. Done once; later starts reuse the registration.
+ */
+async function registerWithHub(
+  hub: Hub,
+  gateway: Gateway,
+  config: GatewayConfig,
+): Promise<RunningDemo['registration']> {
+  const context = await openCloudContext({
+    host: cloudHostOf(config),
+    logger: gateway.logger,
+    clock: gateway.clock,
+    database: gateway.database,
+  })
+  const actor = { type: 'system' as const, id: 'postern-demo' }
+  const { cloud } = context
+  if (!(await cloud.registration())) {
+    await cloud.setEnabled(true, actor)
+    await cloud.setServer('nam', actor)
+    await cloud.setThreatResponse(true, actor)
+    const { token } = await hub.admin.createRegistrationToken({ label: 'demo gateway' })
+    await cloud.register(token, actor, { name: 'demo-gateway' })
+  }
+  const deadline = Date.now() + 60_000
+  let status: CloudStatus = await cloud.status()
+  while (status.state !== 'connected' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250))
+    status = await cloud.status()
+  }
+  return { deviceId: status.registration?.deviceId ?? null, state: status.state }
 }
 
 async function ensureRemediationProfile(api: GatewayApi, dataDir: string): Promise<void> {

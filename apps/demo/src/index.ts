@@ -21,10 +21,13 @@ function port(value: string): number {
 /** `postern demo`: a hub and a gateway on SQLite, registered with each other, sample mail flowing. */
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('Start a gateway (and hub) with sample mail flowing (what `npm start` runs)')
+    .description(
+      'Start a hub and a gateway registered with it, with sample mail flowing (what `npm start` runs)',
+    )
     .option('--data-dir <dir>', 'where the demo keeps its data', '.postern-demo')
     .option('--smtp-port <port>', 'gateway SMTP port (0 = any free port)', port, 2525)
     .option('--gateway-port <port>', 'gateway console and API port (0 = any free port)', port, 8025)
+    .option('--hub-port <port>', 'hub console and API port (0 = any free port)', port, 8080)
     .option('--no-traffic', 'send the sample messages once instead of every 15 seconds')
     .option('--json', 'print the summary as JSON')
     .action(
@@ -32,6 +35,7 @@ export function demoCommand(): Command {
         dataDir: string
         smtpPort: number
         gatewayPort: number
+        hubPort: number
         traffic: boolean
         json?: boolean
       }) => {
@@ -66,7 +70,13 @@ export function demoCommand(): Command {
 
 function summaryJson(demo: RunningDemo): Record<string, unknown> {
   return {
-    gateway: { url: demo.gatewayUrl, smtp: demo.smtp, login: demo.credentials.gateway },
+    hub: { url: demo.hubUrl, login: demo.credentials.hub },
+    gateway: {
+      url: demo.gatewayUrl,
+      smtp: demo.smtp,
+      login: demo.credentials.gateway,
+      registration: demo.registration,
+    },
     samples: demo.outcomes,
     remediation: demo.remediation,
   }
@@ -74,6 +84,13 @@ function summaryJson(demo: RunningDemo): Record<string, unknown> {
 
 function renderSummary(demo: RunningDemo): string {
   const lines: string[] = []
+  lines.push(
+    '',
+    'Hub (threat response)',
+    `  console and API  ${demo.hubUrl}  (OpenAPI: ${demo.hubUrl}/api/v1/openapi.json)`,
+    `  login            ${demo.credentials.hub.email} / ${demo.credentials.hub.password}`,
+    `  demo gateway     device ${demo.registration.deviceId ?? '(not registered)'}: ${demo.registration.state}`,
+  )
   lines.push(
     '',
     'Gateway',
