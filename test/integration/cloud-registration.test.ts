@@ -338,7 +338,9 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
         { timeoutMs: SETTLE_MS },
       )
       const health = await api('POST', `/api/v1/devices/${id}/health`)
-      expect(health.body.reply).toEqual({ data: { status: 'ok', version: '0.1.0' } })
+      expect(health.body.reply).toEqual({
+        data: { status: 'ok', version: '0.1.0', gateway: expect.any(String) },
+      })
     },
     STEP_MS,
   )

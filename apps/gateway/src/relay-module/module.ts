@@ -5,6 +5,7 @@ import type { RemediationAction, TrackingSearchRepository } from '@postern/store
 import type { TrackedRemediation } from '../remediation/tracked.js'
 import { messagesFor, supportsObservable } from './lookup.js'
 import { MODULE_SOURCE, dispositionOf, messageSighting } from './sightings.js'
+import { GATEWAY_VERSION } from '../cloud/context.js'
 
 export interface GatewayRelayModuleOptions {
   search: TrackingSearchRepository
@@ -68,7 +69,7 @@ export function createGatewayRelayModule(options: GatewayRelayModuleOptions): Re
 
   const module: RelayModule = {
     async health() {
-      return { data: { status: 'ok', gateway: options.gatewayName } }
+      return { data: { status: 'ok', version: GATEWAY_VERSION, gateway: options.gatewayName } }
     },
 
     async observe(observables, ctx) {
