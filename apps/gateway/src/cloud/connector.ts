@@ -49,6 +49,7 @@ export class CloudConnector {
   private timer: NodeJS.Timeout | null = null
   private reconciling: Promise<void> = Promise.resolve()
   private threatResponse = false
+  private registered = false
   private lastReported = ''
   private readonly logger: Logger
   private readonly outbox: HubOutboxStore
@@ -88,6 +89,14 @@ export class CloudConnector {
     return this.reconciling
   }
 
+  /**
+   * Whether this gateway works with a hub (cloud services on and registered), connected or
+   * not: what it owes the hub is queued only then.
+   */
+  get withHub(): boolean {
+    return this.registered
+  }
+
   get tunnelStatus(): TunnelClientStatus | null {
     return this.client?.status ?? null
   }
@@ -104,6 +113,7 @@ export class CloudConnector {
     const registration = await this.deps.cloud.registration()
     this.threatResponse = settings.threatResponse
     const wanted = settings.enabled && registration !== undefined
+    this.registered = wanted
     if (!wanted) {
       await this.stopClient()
       return

@@ -39,6 +39,7 @@ export function hubIntelExtension(): HubIntelExtension {
         machine: context.cloud.machine,
         blocklists,
         flush: () => void context.connector().flushOutbox(),
+        withHub: () => context.connector().withHub,
         clock: gateway.clock,
         logger: gateway.logger.child({ component: 'hub-intel' }),
       })

@@ -123,6 +123,7 @@ describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
   let intel: HubIntel
   let outbox: HubOutboxStore
   let flushes = 0
+  let withHub = true
 
   beforeAll(async () => {
     testDb = await createTestDatabase(dialect)
@@ -140,6 +141,7 @@ describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
       machine: 'gw-1',
       blocklists,
       flush: () => flushes++,
+      withHub: () => withHub,
       clock,
       logger: silentLogger(),
     })
@@ -222,5 +224,10 @@ describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
     const [queued] = await outbox.oldest('gw-1', 10)
     expect(queued?.body).toMatchObject({ kind: 'message_observed', message: { mid: '42' } })
     expect(await outbox.count('gw-2')).toBe(0)
+    // A gateway without a hub (cloud services off or not registered) queues nothing.
+    withHub = false
+    expect(await intel.onProcessed(message, result)).toHaveLength(1)
+    expect(await outbox.count('gw-1')).toBe(before + 1)
+    withHub = true
   })
 })

@@ -24,6 +24,8 @@ export interface HubIntelDeps {
   blocklists: BlocklistService | undefined
   /** Asks the connector to send the queue now (it is sent on each reconnection anyway). */
   flush: () => void
+  /** Whether the gateway works with a hub: without one, nothing is queued. */
+  withHub: () => boolean
   clock: Clock
   logger: Logger
 }
@@ -68,7 +70,7 @@ export class HubIntel {
         message: eventMessageOf(message),
         observables: seen,
       })
-    if (events.length === 0) return events
+    if (events.length === 0 || !this.deps.withHub()) return events
     try {
       await this.deps.outbox.enqueue(this.deps.machine, events, at)
       this.deps.flush()
