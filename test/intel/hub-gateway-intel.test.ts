@@ -380,6 +380,35 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     expect(titles).toContain(`Malicious URL in mail: ${url}`)
   }, 300_000)
 
+  it("drops an event the hub refuses for good, keeps the order, and files every event under the sending gateway's org", async () => {
+    const outbox = new HubOutboxStore(a.gw.gateway.database.db)
+    const machine = a.cloud().cloud.machine
+    const url = 'https://forged.campaign.test/x'
+    const valid = {
+      kind: 'detection',
+      detection: 'malicious_url',
+      key: { type: 'url', value: url },
+      at: Date.now(),
+      message: { mid: '999999', sender: 'x@forged.test', recipients: ['alice@corp.example'] },
+      verdict: 'blocked',
+    }
+    await outbox.enqueue(
+      machine,
+      [
+        // A compromised gateway's attempts: an unknown key (an org of its choosing), a bad kind.
+        { ...valid, orgId: 'org-b' },
+        { kind: 'sighting', at: 1 },
+        valid,
+      ],
+      Date.now(),
+    )
+    await a.cloud().connector().flushOutbox()
+    expect(await outbox.count(machine)).toBe(0)
+    const titleOf = `Malicious URL in mail: ${url}`
+    expect((await incidentsOf(tokenA)).map((i) => i.title)).toContain(titleOf)
+    expect((await incidentsOf(tokenB)).map((i) => i.title)).not.toContain(titleOf)
+  }, 300_000)
+
   it('lists the private-intel routes in the OpenAPI document', async () => {
     const doc = (await hub.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json()
     for (const path of [
