@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startProcess, type RunningProcess } from '@postern/testkit'
 import { writeConfigFile } from '../../gateway/support/gateway.js'
@@ -17,6 +17,7 @@ export interface GatewayProcess {
 
 /** The config file of a child gateway (JSON is YAML); every start of it reuses its dataDir. */
 export function gatewayConfigFile(dir: string, config: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true })
   const file = join(dir, 'gateway.yaml')
   writeConfigFile(file, {
     dataDir: join(dir, 'data'),

@@ -74,8 +74,8 @@ export interface LoadResult {
   acked: Set<number>
   /** Ids whose data was sent but whose reply never came (the gateway died meanwhile). */
   inFlight: Set<number>
-  /** Ids refused with a reply (4xx/5xx): not accepted. */
-  refused: number
+  /** Messages refused with a reply (not accepted), by reply code: `451`, `452` … */
+  refused: Map<string, number>
 }
 
 /**
@@ -90,7 +90,7 @@ export function startLoad(options: {
   perConnection?: number
   bodyBytes?: number
 }) {
-  const result: LoadResult = { acked: new Set(), inFlight: new Set(), refused: 0 }
+  const result: LoadResult = { acked: new Set(), inFlight: new Set(), refused: new Map() }
   const body = 'x'.repeat(options.bodyBytes ?? 1000)
   let next = 0
   let stopped = false
@@ -107,16 +107,27 @@ export function startLoad(options: {
           const id = next++
           current = id
           const mail = await smtp.command('MAIL FROM:<load@ext.example>')
-          if (!mail?.startsWith('250')) throw new Error(`MAIL ${mail}`)
-          if (!(await smtp.command('RCPT TO:<sink@corp.example>'))?.startsWith('250'))
-            throw new Error('RCPT')
+          const rcpt = mail?.startsWith('250')
+            ? await smtp.command('RCPT TO:<sink@corp.example>')
+            : mail
+          if (!rcpt?.startsWith('250')) {
+            // Refused before the data (a temporary failure while a dependency is down).
+            current = undefined
+            const code = rcpt?.slice(0, 3) ?? 'closed'
+            result.refused.set(code, (result.refused.get(code) ?? 0) + 1)
+            await smtp.command('RSET')
+            continue
+          }
           if (!(await smtp.command('DATA'))?.startsWith('354')) throw new Error('DATA')
           smtp.write(`Message-ID: <load-${id}@test>\r\nSubject: load ${id}\r\n\r\n${body}\r\n.\r\n`)
           const reply = await smtp.reply(30_000)
           current = undefined
           if (reply?.startsWith('250')) result.acked.add(id)
           else if (reply === null) result.inFlight.add(id)
-          else result.refused++
+          else {
+            const code = reply.slice(0, 3)
+            result.refused.set(code, (result.refused.get(code) ?? 0) + 1)
+          }
         }
         smtp.write('QUIT\r\n')
       } catch {
