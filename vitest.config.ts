@@ -10,7 +10,12 @@ export default defineConfig({
       'test/**/*.test.ts',
       'bench/**/*.test.ts',
     ],
-    exclude: ['**/node_modules/**', '**/dist/**', 'test/faults/**', 'bench/.peers/**'],
+    exclude: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'test/faults/**/*.long.test.ts',
+      'bench/.peers/**',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -207,6 +207,22 @@ const listenerLimitsSchema = z
       'A client silent for this long is disconnected (`421 4.4.2`); RFC 5321 §4.5.3.2.7 ' +
         'recommends at least 5 minutes.',
     ).prefault('5m'),
+    commandTimeout: duration(
+      "Longest time from our last reply to the client's next complete command, however many " +
+        'bytes trickle in meanwhile (slowloris); then `421 4.4.2` and the connection is closed.',
+    ).prefault('5m'),
+    dataRateFloor: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(256)
+      .describe(
+        'Least average rate of message data in bytes per second, enforced once ' +
+          '`dataRateGrace` has passed since DATA; a slower client gets `421 4.4.2`. 0 turns it off.',
+      ),
+    dataRateGrace: duration(
+      'Time after DATA before `dataRateFloor` is enforced (a slow start is normal).',
+    ).prefault('30s'),
   })
   .strict()
 
@@ -557,6 +573,16 @@ const spoolSchema = z
       'A sealed segment still holding messages this long after it was sealed has them ' +
         'rewritten into the active segment so it can be deleted.',
     ).prefault('10m'),
+    minFreeSpace: byteSize(
+      'Free space kept on the spool filesystem. When storing a message would leave less, MAIL ' +
+        '(with its declared SIZE), DATA and the final dot are answered `452 4.3.1` (RFC 3463, ' +
+        'RFC 1870 §6.1) so senders retry later, and the reserve stays for delivery bookkeeping. ' +
+        '`0B` turns the check off.',
+    ).prefault('256MB'),
+    freeSpaceCheckInterval: duration(
+      'How long a measurement of free space (statfs) is reused before it is taken again; ' +
+        'bytes accepted in between are subtracted from it.',
+    ).prefault('2s'),
   })
   .strict()
 

@@ -169,6 +169,8 @@ export class Gateway {
           inlineMaxSize: config.spool.inlineMaxSize,
           maxBatchBytes: config.spool.maxBatchBytes,
           compactAfterMs: config.spool.compactAfter,
+          minFreeBytes: config.spool.minFreeSpace,
+          freeSpaceRefreshMs: config.spool.freeSpaceCheckInterval,
           clock,
         },
         logger.child({ component: 'spool' }),

@@ -105,14 +105,17 @@ function openPgPool(url: string, max: number, logger: Logger): pg.Pool {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   })
-  // An idle client losing its connection (server restart) must not crash the process; the
-  // pool replaces it on next use.
-  pool.on('error', (err) =>
+  // A client losing its connection (server restart) must not crash the process. The pool
+  // reports idle clients itself; a checked-out client between two queries (inside a
+  // transaction) emits 'error' on itself, which unhandled would kill the process — its next
+  // query fails instead, and the pool discards it when it is released.
+  const clientFailed = (err: Error) =>
     logger.warn(
       { event: 'DATABASE_CLIENT_ERROR', err: describeError(err) },
-      'idle database client failed',
-    ),
-  )
+      'database client lost its connection',
+    )
+  pool.on('error', clientFailed)
+  pool.on('connect', (client) => client.on('error', clientFailed))
   return pool
 }
 

@@ -83,7 +83,13 @@ export function testConfig(
  */
 export async function startGateway(
   overrides: Record<string, unknown> = {},
-  options: { dialect?: Dialect; dns?: FakeDns; extensions?: GatewayExtension[] } = {},
+  options: {
+    dialect?: Dialect
+    dns?: FakeDns
+    extensions?: GatewayExtension[]
+    /** Runs before the gateway opens its data directory (e.g. mounts a filesystem in it). */
+    prepareDataDir?: (dataDir: string) => Promise<() => Promise<void>>
+  } = {},
 ): Promise<TestGateway> {
   const dir = tempDir('postern-gw-')
   const testDb: TestDatabase | undefined =
@@ -92,6 +98,7 @@ export async function startGateway(
     gatewayConfigSchema,
     testConfig(join(dir.path, 'data'), testDb?.configValue ?? 'sqlite', overrides),
   )
+  const releaseDataDir = await options.prepareDataDir?.(config.dataDir)
   const gateway = await Gateway.create(config, {
     logger: silentLogger(),
     rdns: fakeReverseDns(options.dns),
@@ -128,6 +135,7 @@ export async function startGateway(
     },
     async stop() {
       await gateway.stop()
+      await releaseDataDir?.()
       await testDb?.drop()
       dir.remove()
     },

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls'
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js'
 import { engineEnhancedCode, hasEnhancedCode, reply, type SmtpReply } from './replies.js'
+import type { WatchedSession } from './session-watchdog.js'
 
 /**
  * smtp-server, adapted. Pinned to one exact version (apps/gateway/package.json) because this
@@ -15,6 +16,8 @@ import { engineEnhancedCode, hasEnhancedCode, reply, type SmtpReply } from './re
  * - The host access table is consulted before the greeting (refuse, reset, or greet after the
  *   group's delay); a client that talks before the greeting is refused.
  * - Every reply carries an enhanced status code from `replies.ts`.
+ * - Each connection keeps what the listener's watchdog (`session-watchdog.ts`) needs to close
+ *   slow-drip clients, and DATA may be refused before its 354 (spool disk full).
  */
 
 /** What to do with a new connection, decided from the HAT before any greeting. */
@@ -30,6 +33,10 @@ export interface EngineHooks {
   earlyTalker(connection: PosternConnection): void
   /** Something failed while deciding: logged by the listener. */
   admissionFailed(connection: PosternConnection, err: unknown): void
+  /** Before the 354 to DATA: a reply refuses the data phase (e.g. the spool disk is full). */
+  beforeData(connection: PosternConnection): SmtpReply | undefined
+  /** The clock the connection's deadlines use. */
+  now(): number
 }
 
 export class PosternSmtpServer extends SMTPServer {
@@ -52,10 +59,24 @@ export class PosternSmtpServer extends SMTPServer {
   }
 }
 
-export class PosternConnection extends SMTPConnection {
+export class PosternConnection extends SMTPConnection implements WatchedSession {
   private greetTimer: NodeJS.Timeout | undefined
   /** Free for the listener: its per-connection state. */
   state: unknown
+  lastCommandAt = (this._server as PosternSmtpServer).hooks.now()
+  private dataStartedAt: number | undefined
+
+  get data(): WatchedSession['data'] {
+    const parser = this._parser
+    if (this.dataStartedAt === undefined || !parser || !parser._dataMode) return undefined
+    return { startedAt: this.dataStartedAt, bytes: parser.dataBytes }
+  }
+
+  get waitingForServer(): boolean {
+    if (!this._ready || this._closing || this._closed || this._handlerPending) return true
+    // The final dot arrived and the message is being decided on (spooled, fsynced).
+    return Boolean(this._dataStream && this._parser && !this._parser._dataMode)
+  }
 
   override init(): void {
     const server = this._server as PosternSmtpServer
@@ -101,7 +122,23 @@ export class PosternConnection extends SMTPConnection {
       this.close()
       return
     }
+    this.lastCommandAt = (this._server as PosternSmtpServer).hooks.now()
+    this.dataStartedAt = undefined
     super._onCommand(command, callback)
+  }
+
+  override handler_DATA(command: Buffer, callback: () => void): void {
+    const refusal =
+      this.session.envelope.rcptTo.length > 0
+        ? (this._server as PosternSmtpServer).hooks.beforeData(this)
+        : undefined
+    if (refusal) {
+      this.sendReply(refusal)
+      callback()
+      return
+    }
+    this.dataStartedAt = (this._server as PosternSmtpServer).hooks.now()
+    super.handler_DATA(command, callback)
   }
 
   override _onTimeout(): void {

@@ -31,8 +31,9 @@ import {
   type HatMatch,
 } from './access-tables.js'
 import { DataReceiver } from './data-receiver.js'
-import { PosternSmtpServer, type Admission, type PosternConnection } from './engine.js'
+import { PosternConnection, PosternSmtpServer, type Admission } from './engine.js'
 import { ConnectionCounter, RecipientRate } from './rate-limits.js'
+import { overdue, type WatchdogLimits } from './session-watchdog.js'
 import type { ReverseDns } from './rdns.js'
 import { receivedHeader } from './received-header.js'
 import {
@@ -70,6 +71,8 @@ interface Transaction {
   bodyType: '7bit' | '8bitmime'
   smtpUtf8: boolean
   startedAt: number
+  /** SIZE declared with MAIL FROM (RFC 1870), 0 when none. */
+  declaredSize: number
   /** The transaction is over (accepted or recorded as refused/aborted). */
   finished: boolean
   /** The last RCPT refusal, for a transaction no recipient of which was accepted. */
@@ -107,6 +110,7 @@ export class SmtpListener {
   private readonly logger: Logger
   private open = 0
   private address: HostPort | undefined
+  private watchdog: NodeJS.Timeout | undefined
   /** Labelled metric children, resolved once instead of per message. */
   private readonly counters: {
     active: { inc(): void; dec(): void }
@@ -188,6 +192,8 @@ export class SmtpListener {
       {
         admit: (connection) => this.admit(connection),
         earlyTalker: (connection) => this.earlyTalker(connection),
+        beforeData: (connection) => this.beforeData(connection),
+        now: () => this.clock.now(),
         admissionFailed: (connection, err) =>
           this.logger.error(
             {
@@ -238,6 +244,7 @@ export class SmtpListener {
         resolve()
       })
     })
+    this.startWatchdog()
     const info = this.server.server.address() as AddressInfo
     this.address = { host: info.address, port: info.port }
     this.logger.info(
@@ -253,11 +260,68 @@ export class SmtpListener {
 
   /** Stops accepting; open sessions get 421 after a short grace period. */
   async stop(): Promise<void> {
+    clearInterval(this.watchdog)
     if (!this.server.server.listening) return
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
   // --- Connection ------------------------------------------------------------------------------
+
+  /** Closes connections past their command deadline or below the data rate floor. */
+  private startWatchdog(): void {
+    const { commandTimeout, dataRateFloor, dataRateGrace } = this.config.limits
+    const limits: WatchdogLimits = {
+      commandTimeoutMs: commandTimeout,
+      dataRateFloor,
+      dataRateGraceMs: dataRateGrace,
+    }
+    const every = Math.max(100, Math.min(1_000, commandTimeout / 4, dataRateGrace / 4))
+    this.watchdog = setInterval(() => {
+      const now = this.clock.now()
+      for (const connection of this.server.connections) {
+        if (!(connection instanceof PosternConnection)) continue
+        const key = overdue(connection, now, limits)
+        if (key) this.closeOverdue(connection, key)
+      }
+    }, every)
+    this.watchdog.unref()
+  }
+
+  private closeOverdue(connection: PosternConnection, key: SmtpReplyKey): void {
+    this.deps.metrics.rejected.inc({ listener: this.config.name, reason: key })
+    const state = connection.state as SessionState | undefined
+    if (state) {
+      this.deps.tracking.event({
+        at: this.clock.now(),
+        mid: state.tx && !state.tx.finished ? state.tx.mid : undefined,
+        icid: state.icid,
+        event: 'SESSION_TIMEOUT',
+        details: { reply: replyLine(reply(key)) },
+      })
+      state.log().info({ event: 'SMTP_SESSION_TIMEOUT', ip: state.ip, reason: key }, 'closed')
+    }
+    // 421 closes the connection; an open transaction is recorded as aborted by onClose.
+    connection.sendReply(reply(key))
+  }
+
+  /** DATA is refused before its 354 when the spool has no room for the declared size. */
+  private beforeData(connection: PosternConnection): SmtpReply | undefined {
+    const state = connection.state as SessionState | undefined
+    const tx = state?.tx
+    if (!state || !tx || tx.finished) return undefined
+    if (this.deps.spool.space.hasRoomFor(tx.declaredSize)) return undefined
+    const problem = reply('SPOOL_FULL')
+    this.deps.metrics.rejected.inc({ listener: this.config.name, reason: problem.key })
+    tx.events.push({
+      at: this.clock.now(),
+      mid: tx.mid,
+      icid: state.icid,
+      event: 'DATA_REJECTED',
+      details: { reply: replyLine(problem) },
+    })
+    this.finishRejected(connection.session as Session, state, 'rejected', problem)
+    return problem
+  }
 
   private async admit(connection: PosternConnection): Promise<Admission> {
     const ip = normaliseIp(connection.remoteAddress)
@@ -419,6 +483,8 @@ export class SmtpListener {
     const declared = Number(args.SIZE ?? 0) || 0
     if (declared > maxSize)
       throw this.refuseCommand(state, 'SIZE_DECLARED_TOO_BIG', { max: maxSize })
+    // RFC 1870 §6.1: a declared size we have no room for right now is 452, retried later.
+    if (!this.deps.spool.space.hasRoomFor(declared)) throw this.refuseCommand(state, 'SPOOL_FULL')
     const now = this.clock.now()
     const envelope = session.envelope as { bodyType?: string; smtpUtf8?: boolean }
     const tx: Transaction = {
@@ -429,6 +495,7 @@ export class SmtpListener {
       bodyType: envelope.bodyType === '8bitmime' ? '8bitmime' : '7bit',
       smtpUtf8: envelope.smtpUtf8 === true,
       startedAt: now,
+      declaredSize: declared,
       finished: false,
       lastRefusal: undefined,
     }
@@ -691,6 +758,8 @@ export class SmtpListener {
     let entry: SpoolEntry
     let body: Buffer | undefined
     try {
+      // The size is known now; a message that would eat into the reserve is not stored.
+      if (!this.deps.spool.space.hasRoomFor(result.size)) throw spaceReserveReached()
       const stored = await sink.finish()
       if (stored.kind === 'inline') body = Buffer.concat(stored.chunks, stored.size)
       entry = await this.deps.spool.storeMessage(meta, stored)
@@ -850,6 +919,10 @@ function tlsDescription(session: SMTPServerSession): string | null {
     { name?: string; version?: string; standardName?: string } | false | undefined
   if (!session.secure || !tls) return null
   return `${tls.version ?? 'TLS'} ${tls.standardName ?? tls.name ?? ''}`.trim()
+}
+
+function spaceReserveReached(): Error {
+  return Object.assign(new Error('spool free-space reserve reached'), { full: true })
 }
 
 /** A valid scrypt hash of a random string: verified against for unknown users. */

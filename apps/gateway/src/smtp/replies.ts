@@ -41,6 +41,14 @@ export const SMTP_REPLIES = {
   },
   /** Idle for longer than `limits.idleTimeout` (RFC 5321 §4.5.3.2). */
   IDLE_TIMEOUT: { code: 421, enhanced: '4.4.2', text: 'Idle timeout, closing connection' },
+  /** A command line not complete within `limits.commandTimeout` (bytes trickling in). */
+  COMMAND_TIMEOUT: { code: 421, enhanced: '4.4.2', text: 'Command timeout, closing connection' },
+  /** Message data arriving slower than `limits.dataRateFloor` on average. */
+  DATA_TOO_SLOW: {
+    code: 421,
+    enhanced: '4.4.2',
+    text: 'Data transfer too slow, closing connection',
+  },
 
   // --- Envelope ------------------------------------------------------------------------------
   SENDER_OK: { code: 250, enhanced: '2.1.0', text: 'Sender OK' },
@@ -146,7 +154,7 @@ export const SMTP_REPLIES = {
     enhanced: '4.3.0',
     text: 'Local error in processing, try again later',
   },
-  /** The spool's disk is full (ENOSPC). */
+  /** The spool's disk is full (ENOSPC), or storing would eat into `spool.minFreeSpace`. */
   SPOOL_FULL: {
     code: 452,
     enhanced: '4.3.1',

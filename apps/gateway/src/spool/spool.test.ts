@@ -26,6 +26,8 @@ function setup(overrides: Partial<SpoolOptions> = {}) {
     inlineMaxSize: 64 * 1024,
     maxBatchBytes: 16 * 1024 * 1024,
     compactAfterMs: 60_000,
+    minFreeBytes: 0,
+    freeSpaceRefreshMs: 1_000,
     clock,
     ...overrides,
   }

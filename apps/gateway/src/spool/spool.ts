@@ -14,6 +14,7 @@ import { describeError, systemClock, type Clock, type Logger } from '@postern/co
 import { gwErrors } from '../errors.js'
 import type { RecipientOutcome } from '../pipeline/processor.js'
 import { BodySink, type SinkResult } from './body-sink.js'
+import { FreeSpaceGuard } from './free-space.js'
 import {
   decodeRecord,
   encodeRecord,
@@ -31,6 +32,10 @@ export interface SpoolOptions {
   inlineMaxSize: number
   maxBatchBytes: number
   compactAfterMs: number
+  /** Free space kept on the spool's filesystem; new mail is refused below it (0: no check). */
+  minFreeBytes: number
+  /** How long a free-space measurement is trusted. */
+  freeSpaceRefreshMs: number
   clock?: Clock
 }
 
@@ -113,6 +118,8 @@ export class Spool {
   private readonly segmentsDir: string
   private readonly largeDir: string
   private readonly lockPath: string
+  /** Room left on the spool's filesystem (checked before mail is accepted). */
+  readonly space: FreeSpaceGuard
 
   private constructor(
     private readonly options: SpoolOptions,
@@ -123,6 +130,15 @@ export class Spool {
     this.segmentsDir = join(options.dir, 'segments')
     this.largeDir = join(options.dir, 'large')
     this.lockPath = join(options.dir, 'LOCK')
+    this.space = new FreeSpaceGuard(
+      {
+        dir: options.dir,
+        reserveBytes: options.minFreeBytes,
+        refreshMs: options.freeSpaceRefreshMs,
+        clock: this.clock,
+      },
+      logger,
+    )
   }
 
   /** Opens (and recovers) the spool. Refuses a spool another live process holds. */
@@ -139,6 +155,7 @@ export class Spool {
     }
     spool.acquireLock()
     try {
+      await spool.space.refresh()
       await spool.recover()
       await spool.startSegment()
     } catch (err) {
@@ -198,6 +215,7 @@ export class Spool {
     records.push(messageRecord)
     if (processed) records.push(this.encodeProcessed(meta.mid, processed))
     const positions = await this.enqueue(meta.mid, records, body.kind === 'file', true)
+    this.space.consumed(body.size)
     const at = positions[0] as { segment: number; offset: number }
     const entry: SpoolEntry = {
       meta,

@@ -1,0 +1,22 @@
+import type { Parameters } from 'fast-check'
+
+/**
+ * Bounded fuzzing: a few seconds per property in `npm test`, longer with `npm run fuzz`
+ * (`FUZZ_SECONDS`). The seed is printed so that a failure can be replayed (`FUZZ_SEED`).
+ */
+export function fuzzParameters(name: string): Parameters<unknown> & { seed: number } {
+  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647)
+  const seconds = Number(process.env.FUZZ_SECONDS ?? 4)
+  console.info(`fuzz ${name}: seed ${seed} for ${seconds} s (FUZZ_SEED/FUZZ_SECONDS to change)`)
+  return {
+    seed,
+    numRuns: Number.MAX_SAFE_INTEGER,
+    interruptAfterTimeLimit: seconds * 1_000,
+    markInterruptAsFailure: false,
+  }
+}
+
+/** Test timeout for a fuzz case: its time budget plus setup. */
+export function fuzzTimeout(): number {
+  return Number(process.env.FUZZ_SECONDS ?? 4) * 1_000 + 120_000
+}
