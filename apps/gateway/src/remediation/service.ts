@@ -18,10 +18,10 @@ import type {
   RunQuery,
   TargetUpdate,
 } from '@postern/store'
-import type { MailboxHit, MailboxSession } from './adapter.js'
+import type { MailboxAdapter, MailboxHit, MailboxSession } from './adapter.js'
 import type { RemediationConfig } from './config.js'
 import type { RequestContext } from './context.js'
-import { remediationErrors } from './errors.js'
+import { gwErrors } from '../errors.js'
 import type { Forwarder } from './forwarder.js'
 import { normalizeMessageId, parseMailboxAddress } from './mailbox-address.js'
 import type { RemediationProfiles } from './profiles.js'
@@ -100,14 +100,14 @@ export class RemediationService {
 
   async remediate(request: RemediationRequest, context: RequestContext): Promise<RunWithTargets> {
     const { config } = this.options
-    if (!config.enabled) throw remediationErrors.REMEDIATION_DISABLED()
+    if (!config.enabled) throw gwErrors.REMEDIATION_DISABLED()
     const forwardTo = request.action === 'delete' ? [] : this.forwardAddresses(request.forwardTo)
     const targets = dedupeTargets(request.messages)
     if (targets.length === 0) {
-      throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({ what: 'the request (no recipients)' })
+      throw gwErrors.REMEDIATION_MESSAGE_NOT_FOUND({ what: 'the request (no recipients)' })
     }
     if (targets.length > config.maxTargetsPerRun) {
-      throw remediationErrors.REMEDIATION_TOO_MANY_TARGETS({
+      throw gwErrors.REMEDIATION_TOO_MANY_TARGETS({
         count: targets.length,
         limit: config.maxTargetsPerRun,
       })
@@ -149,7 +149,7 @@ export class RemediationService {
 
   async get(runId: string): Promise<RunWithTargets> {
     const run = await this.options.runs.get(runId)
-    if (!run) throw remediationErrors.REMEDIATION_RUN_NOT_FOUND({ id: runId })
+    if (!run) throw gwErrors.REMEDIATION_RUN_NOT_FOUND({ id: runId })
     return { run, targets: await this.options.runs.targets(runId) }
   }
 
@@ -197,6 +197,7 @@ export class RemediationService {
         }
       }
     }
+    const routes = this.runRoutes()
     await Promise.all(
       todo.map((target) =>
         this.limit(async () => {
@@ -205,6 +206,7 @@ export class RemediationService {
           const update = await this.remediateTarget(
             run,
             { ...target, forwarded: alreadyForwarded },
+            routes,
             log,
           )
           await runs.updateTarget(target.id, update)
@@ -241,6 +243,7 @@ export class RemediationService {
   private async remediateTarget(
     run: RemediationRun,
     target: RemediationTarget,
+    routes: RunRoutes,
     log: Logger,
   ): Promise<TargetUpdate> {
     const state: TargetUpdate = {
@@ -255,7 +258,7 @@ export class RemediationService {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.withTimeout(target.recipient, (onSession) =>
-          this.work(run, target, state, onSession),
+          this.work(run, target, state, routes, onSession),
         )
         state.error = null
         return state
@@ -289,13 +292,14 @@ export class RemediationService {
     run: RemediationRun,
     target: RemediationTarget,
     state: TargetUpdate,
+    routes: RunRoutes,
     onSession: (session: MailboxSession) => void,
   ): Promise<void> {
     const mailbox = parseMailboxAddress(target.recipient)
-    const profileName = await this.options.profiles.resolve(mailbox.domain)
-    if (!profileName) throw remediationErrors.REMEDIATION_NO_PROFILE({ domain: mailbox.domain })
+    const profileName = await routes.resolve(mailbox.domain)
+    if (!profileName) throw gwErrors.REMEDIATION_NO_PROFILE({ domain: mailbox.domain })
     state.profile = profileName
-    const adapter = await this.options.profiles.adapter(profileName)
+    const adapter = await routes.adapter(profileName)
     let profileLimit = this.profileLimits.get(profileName)
     if (!profileLimit) {
       profileLimit = pLimit(adapter.maxConnections)
@@ -333,6 +337,21 @@ export class RemediationService {
     })
   }
 
+  /**
+   * Profile lookups memoised for one run attempt: a run of thousands of mailboxes in a few
+   * domains reads the profile table once per domain instead of twice per mailbox. A profile
+   * edited during the run applies from the next attempt on.
+   */
+  private runRoutes(): RunRoutes {
+    const { profiles } = this.options
+    const byDomain = new Map<string, Promise<string | null>>()
+    const adapters = new Map<string, Promise<MailboxAdapter>>()
+    return {
+      resolve: (domain) => memo(byDomain, domain, () => profiles.resolve(domain)),
+      adapter: (name) => memo(adapters, name, () => profiles.adapter(name)),
+    }
+  }
+
   private async forward(
     run: RemediationRun,
     target: RemediationTarget,
@@ -349,7 +368,7 @@ export class RemediationService {
       return
     }
     const forwarder = this.options.forwarder
-    if (!forwarder) throw remediationErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
+    if (!forwarder) throw gwErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
     const raw = await session.fetchRaw(hit, this.options.config.forward.maxMessageBytes)
     await forwarder.send({
       raw,
@@ -377,7 +396,7 @@ export class RemediationService {
         timedOut = true
         // Closing the session aborts whatever it is waiting for.
         void session?.close().catch(() => undefined)
-        reject(remediationErrors.REMEDIATION_TIMEOUT({ mailbox, ms, transient: true }))
+        reject(gwErrors.REMEDIATION_TIMEOUT({ mailbox, ms, transient: true }))
       }, ms)
     })
     const onSession = (opened: MailboxSession): void => {
@@ -397,7 +416,7 @@ export class RemediationService {
     const addresses = (
       requested && requested.length > 0 ? requested : forward.address ? [forward.address] : []
     ).map((a) => a.trim())
-    if (addresses.length === 0) throw remediationErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
+    if (addresses.length === 0) throw gwErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
     const allowed = new Set(
       [forward.address ?? '', ...forward.allowedRecipients].map((a) => a.toLowerCase()),
     )
@@ -405,7 +424,7 @@ export class RemediationService {
       const lower = address.toLowerCase()
       const domain = lower.slice(lower.lastIndexOf('@'))
       if (!allowed.has(lower) && !allowed.has(domain)) {
-        throw remediationErrors.REMEDIATION_FORWARD_ADDRESS_NOT_ALLOWED({
+        throw gwErrors.REMEDIATION_FORWARD_ADDRESS_NOT_ALLOWED({
           address: address.slice(0, 320),
         })
       }
@@ -456,6 +475,21 @@ export class RemediationService {
       }
     }
   }
+}
+
+interface RunRoutes {
+  resolve(domain: string): Promise<string | null>
+  adapter(profile: string): Promise<MailboxAdapter>
+}
+
+/** The cached promise for `key`; a rejected lookup is forgotten so that the next target retries. */
+function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  const cached = cache.get(key)
+  if (cached) return cached
+  const loading = load()
+  cache.set(key, loading)
+  loading.catch(() => cache.delete(key))
+  return loading
 }
 
 function dedupeTargets(
