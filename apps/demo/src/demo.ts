@@ -19,6 +19,7 @@ import { cloudHostOf, openCloudContext, type CloudStatus } from '@postern/gatewa
 import { Hub, hubConfigSchema } from '@postern/hub'
 import { demoErrors } from './errors.js'
 import { GatewayApi } from './gateway-client.js'
+import { demoIntel, type DemoIntel } from './hub-intel.js'
 import {
   CAMPAIGN_URL,
   DEMO_DOMAIN,
@@ -62,8 +63,12 @@ export interface RunningDemo {
   credentials: DemoCredentials
   outcomes: SampleOutcome[]
   remediation: { url: string; found: number[]; results: { recipient: string; status: string }[] }
+  /** The hub's casebook of the demo's phishing and the incidents the gateway raised. */
+  intel: DemoIntel
   stop(): Promise<void>
 }
+
+const DEMO_ORG = 'Demo'
 
 const FINAL_STATUSES = new Set([
   'delivered',
@@ -96,7 +101,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       region: 'nam',
       log: { level: 'info' },
       bootstrap: {
-        org: 'Demo',
+        org: DEMO_ORG,
         adminEmail: credentials.hub.email,
         adminPasswordFile: join(dataDir, 'hub-admin-password'),
       },
@@ -123,6 +128,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     outcomes.push(await settle(gateway, api, sample.label, mid))
   }
   const remediation = await remediateCampaign(gateway, api)
+  const intel = await demoIntel(hub, DEMO_ORG)
 
   let tick = 0
   const timer = options.traffic
@@ -145,6 +151,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     credentials,
     outcomes,
     remediation,
+    intel,
     async stop() {
       if (timer) clearInterval(timer)
       await gateway.stop()

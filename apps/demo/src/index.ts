@@ -79,6 +79,7 @@ function summaryJson(demo: RunningDemo): Record<string, unknown> {
     },
     samples: demo.outcomes,
     remediation: demo.remediation,
+    intel: demo.intel,
   }
 }
 
@@ -123,6 +124,19 @@ function renderSummary(demo: RunningDemo): string {
     lines.push(`  found by URL: MID ${remediation.found.join(', ')}; deleted from the mailboxes:`)
     for (const r of remediation.results) lines.push(`  - ${printable(r.recipient)}: ${r.status}`)
   }
+  const { casebook, incidents } = demo.intel
+  lines.push(
+    '',
+    'Private intelligence on the hub',
+    `  casebook   ${printable(casebook.title)} (${casebook.observables} observables)`,
+    `             ${casebook.id}`,
+  )
+  if (incidents.length === 0) lines.push('  incidents  none raised by the gateway yet')
+  for (const incident of incidents)
+    lines.push(
+      `  incident   ${printable(incident.title)} [${printable(incident.status)}]`,
+      `             ${incident.id}`,
+    )
   lines.push('')
   return `${lines.join('\n')}\n`
 }

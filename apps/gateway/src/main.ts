@@ -2,6 +2,7 @@ import { createLogger, describeError, formatHostPort } from '@postern/core'
 import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 import { cloudExtension } from './cloud/extension.js'
+import { hubIntelExtension } from './intel/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
 import { relayModuleExtension } from './relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from './relay-module/tunnel.js'
@@ -14,8 +15,9 @@ import { remediationExtension } from './remediation/extension.js'
 export function defaultExtensions(): GatewayExtension[] {
   const remediation = remediationExtension()
   const relayModule = relayModuleExtension(remediation)
+  const intel = hubIntelExtension()
   return [
-    contentPipelineExtension(),
+    contentPipelineExtension((setup) => intel.useBlocklists(setup.blocklists)),
     remediation,
     relayModule,
     // The hub reaches this gateway's relay module through the tunnel the connector keeps open;
@@ -25,8 +27,11 @@ export function defaultExtensions(): GatewayExtension[] {
         if (relayModule.module) {
           serveRelayModuleOverTunnel(context.modules, relayModule.module, gateway.logger)
         }
+        intel.useCloud(context)
       },
     }),
+    // After the pipeline (it wraps its processor) and the cloud context (it sends through it).
+    intel,
   ]
 }
 
