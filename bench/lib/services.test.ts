@@ -70,6 +70,31 @@ describe('startService', () => {
     ).rejects.toThrow(/broken exited \(exit code 78\)[\s\S]*config error: no such key/)
   })
 
+  it('reports a program that dies while it is the only thing running (no exit code 13)', async () => {
+    // In a process of its own: in this test runner other handles keep the event loop alive.
+    const script = join(dir.path, 'lonely.mts')
+    writeFileSync(
+      script,
+      [
+        `import { startService } from ${JSON.stringify(new URL('./services.ts', import.meta.url).pathname)}`,
+        'try {',
+        `  await startService({ name: 'lonely', command: 'sh', args: ['-c', 'sleep 0.2; exit 78'], logFile: ${JSON.stringify(join(dir.path, 'lonely.log'))}, ready: async () => false })`,
+        '} catch (err) {',
+        '  console.log(`reported: ${(err as Error).message.split("\\n")[0]}`)',
+        '}',
+      ].join('\n'),
+    )
+    const result = await runCommand(process.execPath, ['--import', 'tsx', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+    })
+    expect(result.stdout.trim()).toBe(
+      'reported: lonely exited (exit code 78) before it was ready. Log ' +
+        join(dir.path, 'lonely.log') +
+        ':',
+    )
+    expect(result.code).toBe(0)
+  })
+
   it('reports a program that cannot be run', async () => {
     await expect(
       startService({

@@ -83,12 +83,15 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
       if (!alive) return
       const tree = snapshotTree(pid)
       if (spec.gracefulStop) {
-        await Promise.race([spec.gracefulStop().catch(() => undefined), delay(graceMs)])
-        await Promise.race([exited, delay(graceMs)])
+        await atMost(
+          spec.gracefulStop().catch(() => undefined),
+          graceMs,
+        )
+        await atMost(exited, graceMs)
       }
       if (alive) {
         signalGroup(pid, 'SIGTERM')
-        await Promise.race([exited, delay(graceMs)])
+        await atMost(exited, graceMs)
       }
       if (alive) {
         signalGroup(pid, 'SIGKILL')
@@ -205,8 +208,23 @@ export function tcpAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
+/**
+ * A wait that keeps the process alive. (An unref'd timer here once made the bench exit with
+ * code 13, "unsettled top-level await", when a service died while it was the only thing
+ * running: the event loop emptied during the wait and the failure was never reported.)
+ */
 export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Waits for `promise`, but no longer than `ms`; the timer does not outlive the wait. */
+export async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** The last `bytes` of a file ('' if unreadable), cut at a line start. */

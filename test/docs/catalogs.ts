@@ -6,7 +6,6 @@ import { gwErrors } from '../../apps/gateway/src/errors.js'
 import { ctimErrors } from '@postern/ctim'
 import { relayErrors } from '@postern/relay'
 import { demoErrors } from '@postern/demo'
-import { remediationErrors } from '../../apps/gateway/src/remediation/errors.js'
 import { hubErrors } from '@postern/hub'
 import { tunnelErrors } from '@postern/tunnel'
 import { cloudErrors } from '@postern/gateway/cloud'
@@ -26,10 +25,6 @@ export const documentedCatalogs: DocumentedCatalog[] = [
   { title: 'Gateway (`GW`)', entries: entries(gwErrors) },
   { title: 'CTIM, inspect and exchange formats (`CTIM`)', entries: entries(ctimErrors) },
   { title: 'Relay modules (`RELAY`)', entries: entries(relayErrors) },
-  {
-    title: 'Gateway remediation, tracking search and reporting (`GW`)',
-    entries: entries(remediationErrors),
-  },
   { title: 'Demo (`DEMO`)', entries: entries(demoErrors) },
   { title: 'Hub (`HUB`)', entries: entries(hubErrors) },
   { title: 'Gateway↔hub tunnel (`TUNNEL`)', entries: entries(tunnelErrors) },

@@ -576,6 +576,36 @@ describe.each(BACKENDS)('mailbox remediation on %s', (dialect) => {
     expect(graph.messages('grace@hybrid.example')).toHaveLength(0)
   })
 
+  it('remediates several messages per mailbox through one login to each mailbox', async () => {
+    const ids = [uniqueId('wave-a'), uniqueId('wave-b'), uniqueId('wave-c')]
+    const recipients = ['alice@example.org', 'bob@example.org']
+    for (const id of ids) await dovecot.deliverLmtp(phishMessage(id), recipients)
+    const logins = (user: string): number =>
+      dovecot
+        .log()
+        .split('\n')
+        .filter((line) => line.includes(`Login: user=<${user}>`)).length
+    const before = recipients.map(logins)
+
+    const { run, targets } = await h.module.service.remediate(
+      {
+        action: 'delete',
+        messages: ids.map((id, i) => ({ messageId: id, mids: [900 + i], recipients })),
+        wait: true,
+      },
+      analyst,
+    )
+    expect(run).toMatchObject({ status: 'completed', counts: { total: 6, done: 6 } })
+    expect(targets.map((t) => [t.recipient, t.messageId, t.status]).sort()).toEqual(
+      recipients.flatMap((r) => ids.map((id) => [r, id, 'done'])).sort(),
+    )
+    expect(recipients.map(logins).map((n, i) => n - (before[i] as number))).toEqual([1, 1])
+    for (const recipient of recipients) {
+      const left = Object.values(await dovecot.messageIdsByFolder(recipient)).flat()
+      for (const id of ids) expect(left).not.toContain(`<${id}>`)
+    }
+  })
+
   it('works on many mailboxes concurrently within the limits and keeps a history per message', async () => {
     const id = uniqueId('bulk')
     const users = DOVECOT_USERS.filter((u) => u.endsWith('@bulk.example'))

@@ -39,6 +39,8 @@ export interface DovecotOptions {
 
 export interface DovecotServer {
   host: string
+  /** The Dovecot master process (its tree holds every login, imap and auth process). */
+  pid: number
   imapPort: number
   lmtpPort: number
   master: { user: string; password: string }
@@ -249,6 +251,7 @@ default_client_limit = ${Math.max(1000, (options.processLimit ?? 256) * 4)}
 
   return {
     host: '127.0.0.1',
+    pid: proc.child.pid ?? 0,
     imapPort,
     lmtpPort,
     master,

@@ -12,7 +12,7 @@ import { BUCKETS } from '../reporting/query.js'
 import type { ReportView } from '../reporting/service.js'
 import { DELIVERY_STATUSES, parseTextFilterArg, SORT_FIELDS, VERDICTS } from '../search/query.js'
 import type { SearchResult, MessageDetailView } from '../search/service.js'
-import { remediationErrors } from './errors.js'
+import { gwErrors } from '../errors.js'
 import { PROFILE_KINDS, type ProfileKind } from './profile-kinds.js'
 import type { ProfileView } from './profiles.js'
 import { eventTimeline, time } from '../cli/format.js'
@@ -449,7 +449,7 @@ export function addRemediationCommands(h: CliHelpers): void {
             },
           ) => {
             if (!o.mid?.length && !o.messageId?.length) {
-              throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({
+              throw gwErrors.REMEDIATION_MESSAGE_NOT_FOUND({
                 what: 'the command: give --mid or --message-id',
               })
             }

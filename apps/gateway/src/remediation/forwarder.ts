@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import { describeError } from '@postern/core'
 import type { RemediationConfig } from './config.js'
-import { remediationErrors } from './errors.js'
+import { gwErrors } from '../errors.js'
 
 export interface ForwardRequest {
   raw: Buffer
@@ -89,7 +89,7 @@ export class Forwarder {
       }
     } catch (err) {
       const code = (err as { responseCode?: number }).responseCode
-      throw remediationErrors.REMEDIATION_FORWARD_FAILED(
+      throw gwErrors.REMEDIATION_FORWARD_FAILED(
         {
           mailbox: request.mailbox,
           reason: describeError(err),

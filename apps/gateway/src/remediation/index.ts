@@ -16,7 +16,6 @@ import { RemediationService, type RemediationTrackingEvent } from './service.js'
 
 export * from './config.js'
 export * from './context.js'
-export * from './errors.js'
 export * from './forwarder.js'
 export * from './mailbox-address.js'
 export * from './profile-kinds.js'

@@ -1,4 +1,4 @@
-import { remediationErrors } from './errors.js'
+import { gwErrors } from '../errors.js'
 
 export interface MailboxAddress {
   /** `local@domain`, domain lower-cased. */
@@ -20,7 +20,7 @@ export function parseMailboxAddress(value: string): MailboxAddress {
   const local = trimmed.slice(0, at)
   const domain = trimmed.slice(at + 1).toLowerCase()
   if (at < 1 || local.length > 64 || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) {
-    throw remediationErrors.REMEDIATION_MAILBOX_ADDRESS_INVALID({ address: value.slice(0, 320) })
+    throw gwErrors.REMEDIATION_MAILBOX_ADDRESS_INVALID({ address: value.slice(0, 320) })
   }
   return { address: `${local}@${domain}`, local, domain }
 }

@@ -12,7 +12,7 @@ import { ImapAdapter } from './adapters/imap.js'
 import { MaildirAdapter } from './adapters/maildir.js'
 import type { RequestContext } from './context.js'
 import type { MailboxAddress } from './mailbox-address.js'
-import { remediationErrors } from './errors.js'
+import { gwErrors } from '../errors.js'
 import {
   PROFILE_KINDS,
   secretSchemas,
@@ -124,7 +124,7 @@ export class RemediationProfiles {
     >
     const all = await this.repository.list()
     if (all.some((p) => p.name === parsed.name)) {
-      throw remediationErrors.REMEDIATION_PROFILE_EXISTS({ name: parsed.name })
+      throw gwErrors.REMEDIATION_PROFILE_EXISTS({ name: parsed.name })
     }
     this.checkDomains(parsed.name, parsed.domains, all)
     if (parsed.kind === 'chained') this.checkChain(parsed.name, settings as ChainedSettings, all)
@@ -139,7 +139,7 @@ export class RemediationProfiles {
       updatedBy: context.actor.id,
     }
     if (!(await this.repository.insert(stored))) {
-      throw remediationErrors.REMEDIATION_PROFILE_EXISTS({ name: parsed.name })
+      throw gwErrors.REMEDIATION_PROFILE_EXISTS({ name: parsed.name })
     }
     await this.record(context, 'remediation.profile.create', parsed.name, {
       kind: parsed.kind,
@@ -193,7 +193,7 @@ export class RemediationProfiles {
         other.kind === 'chained' &&
         ((other.settings as ChainedSettings).profiles ?? []).includes(name)
       ) {
-        throw remediationErrors.REMEDIATION_PROFILE_IN_USE({ name, chain: other.name })
+        throw gwErrors.REMEDIATION_PROFILE_IN_USE({ name, chain: other.name })
       }
     }
     await this.repository.delete(name)
@@ -267,7 +267,7 @@ export class RemediationProfiles {
         const links: MailboxAdapter[] = []
         for (const member of (settings as ChainedSettings).profiles) {
           if (seen.has(member)) {
-            throw remediationErrors.REMEDIATION_CHAIN_INVALID({
+            throw gwErrors.REMEDIATION_CHAIN_INVALID({
               name: stored.name,
               reason: `"${member}" repeats`,
             })
@@ -281,7 +281,7 @@ export class RemediationProfiles {
 
   private async stored(name: string): Promise<StoredRemediationProfile> {
     const stored = await this.repository.get(name)
-    if (!stored) throw remediationErrors.REMEDIATION_PROFILE_NOT_FOUND({ name })
+    if (!stored) throw gwErrors.REMEDIATION_PROFILE_NOT_FOUND({ name })
     return stored
   }
 
@@ -297,7 +297,7 @@ export class RemediationProfiles {
   private unseal(stored: StoredRemediationProfile, field: string): string {
     const sealed = stored.secrets[field]
     if (sealed === undefined) {
-      throw remediationErrors.REMEDIATION_PROFILE_INVALID({
+      throw gwErrors.REMEDIATION_PROFILE_INVALID({
         issues: `profile "${stored.name}" has no ${field}`,
       })
     }
@@ -307,8 +307,7 @@ export class RemediationProfiles {
   private checkDomains(name: string, domains: string[], all: StoredRemediationProfile[]): void {
     for (const domain of domains) {
       const owner = all.find((p) => p.name !== name && p.domains.includes(domain))
-      if (owner)
-        throw remediationErrors.REMEDIATION_DOMAIN_CONFLICT({ domain, profile: owner.name })
+      if (owner) throw gwErrors.REMEDIATION_DOMAIN_CONFLICT({ domain, profile: owner.name })
     }
   }
 
@@ -330,7 +329,7 @@ export class RemediationProfiles {
               : target.kind === 'chained'
                 ? `"${member}" is itself a chained profile`
                 : null
-      if (reason) throw remediationErrors.REMEDIATION_CHAIN_INVALID({ name, reason })
+      if (reason) throw gwErrors.REMEDIATION_CHAIN_INVALID({ name, reason })
       seen.add(member)
     }
   }
@@ -400,7 +399,7 @@ function toView(p: StoredRemediationProfile): ProfileView {
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value)
   if (result.success) return result.data
-  throw remediationErrors.REMEDIATION_PROFILE_INVALID({
+  throw gwErrors.REMEDIATION_PROFILE_INVALID({
     issues: result.error.issues
       .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
       .join('; '),

@@ -18,10 +18,11 @@ import type {
   RunQuery,
   TargetUpdate,
 } from '@postern/store'
-import type { MailboxHit, MailboxSession } from './adapter.js'
+import type { MailboxAdapter, MailboxHit, MailboxSession } from './adapter.js'
 import type { RemediationConfig } from './config.js'
 import type { RequestContext } from './context.js'
-import { remediationErrors } from './errors.js'
+import { SessionSlot } from './session-slot.js'
+import { gwErrors } from '../errors.js'
 import type { Forwarder } from './forwarder.js'
 import { normalizeMessageId, parseMailboxAddress } from './mailbox-address.js'
 import type { RemediationProfiles } from './profiles.js'
@@ -100,14 +101,14 @@ export class RemediationService {
 
   async remediate(request: RemediationRequest, context: RequestContext): Promise<RunWithTargets> {
     const { config } = this.options
-    if (!config.enabled) throw remediationErrors.REMEDIATION_DISABLED()
+    if (!config.enabled) throw gwErrors.REMEDIATION_DISABLED()
     const forwardTo = request.action === 'delete' ? [] : this.forwardAddresses(request.forwardTo)
     const targets = dedupeTargets(request.messages)
     if (targets.length === 0) {
-      throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({ what: 'the request (no recipients)' })
+      throw gwErrors.REMEDIATION_MESSAGE_NOT_FOUND({ what: 'the request (no recipients)' })
     }
     if (targets.length > config.maxTargetsPerRun) {
-      throw remediationErrors.REMEDIATION_TOO_MANY_TARGETS({
+      throw gwErrors.REMEDIATION_TOO_MANY_TARGETS({
         count: targets.length,
         limit: config.maxTargetsPerRun,
       })
@@ -149,7 +150,7 @@ export class RemediationService {
 
   async get(runId: string): Promise<RunWithTargets> {
     const run = await this.options.runs.get(runId)
-    if (!run) throw remediationErrors.REMEDIATION_RUN_NOT_FOUND({ id: runId })
+    if (!run) throw gwErrors.REMEDIATION_RUN_NOT_FOUND({ id: runId })
     return { run, targets: await this.options.runs.targets(runId) }
   }
 
@@ -197,18 +198,14 @@ export class RemediationService {
         }
       }
     }
+    const routes = this.runRoutes()
     await Promise.all(
-      todo.map((target) =>
-        this.limit(async () => {
-          const alreadyForwarded =
-            target.forwarded || forwardedBefore.has(`${target.messageId}\n${target.recipient}`)
-          const update = await this.remediateTarget(
-            run,
-            { ...target, forwarded: alreadyForwarded },
-            log,
-          )
-          await runs.updateTarget(target.id, update)
-        }),
+      groupByMailbox(todo).map((mailboxTargets) =>
+        this.limit(() =>
+          this.remediateMailbox(run, mailboxTargets, routes, log, (target) =>
+            forwardedBefore.has(`${target.messageId}\n${target.recipient}`),
+          ),
+        ),
       ),
     )
     const finished = await runs.finish(runId)
@@ -238,9 +235,65 @@ export class RemediationService {
     return { run: finished, targets: finalTargets }
   }
 
+  /**
+   * The targets of one mailbox, one after the other through one session, inside the profile's
+   * connection limit (held for the whole mailbox, since its session stays open in between).
+   */
+  private async remediateMailbox(
+    run: RemediationRun,
+    targets: RemediationTarget[],
+    routes: RunRoutes,
+    log: Logger,
+    forwardedBefore: (target: RemediationTarget) => boolean,
+  ): Promise<void> {
+    const slot = new SessionSlot()
+    const limit = await this.profileLimitOf((targets[0] as RemediationTarget).recipient, routes)
+    await limit(async () => {
+      try {
+        for (const target of targets) {
+          const forwarded = target.forwarded || forwardedBefore(target)
+          const update = await this.remediateTarget(
+            run,
+            { ...target, forwarded },
+            routes,
+            slot,
+            log,
+          )
+          await this.options.runs.updateTarget(target.id, update)
+        }
+      } finally {
+        await slot.close()
+      }
+    })
+  }
+
+  /** The connection limit of the mailbox's profile; none when it has no usable profile. */
+  private async profileLimitOf(
+    recipient: string,
+    routes: RunRoutes,
+  ): Promise<<T>(fn: () => Promise<T>) => Promise<T>> {
+    try {
+      const name = await routes.resolve(parseMailboxAddress(recipient).domain)
+      if (name) {
+        const adapter = await routes.adapter(name)
+        let limit = this.profileLimits.get(name)
+        if (!limit) {
+          limit = pLimit(adapter.maxConnections)
+          this.profileLimits.set(name, limit)
+        }
+        return limit
+      }
+    } catch {
+      // The target's own attempt reports why (bad address, broken profile).
+    }
+    return (fn) => fn()
+  }
+
   private async remediateTarget(
     run: RemediationRun,
     target: RemediationTarget,
+    routes: RunRoutes,
+    slot: SessionSlot,
     log: Logger,
   ): Promise<TargetUpdate> {
     const state: TargetUpdate = {
@@ -254,8 +307,8 @@ export class RemediationService {
     const { config } = this.options
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.withTimeout(target.recipient, (onSession) =>
-          this.work(run, target, state, onSession),
+        await this.withTimeout(target.recipient, slot, (deadline) =>
+          this.work(run, target, state, routes, slot, deadline),
         )
         state.error = null
         return state
@@ -289,48 +342,62 @@ export class RemediationService {
     run: RemediationRun,
     target: RemediationTarget,
     state: TargetUpdate,
-    onSession: (session: MailboxSession) => void,
+    routes: RunRoutes,
+    slot: SessionSlot,
+    deadline: Deadline,
   ): Promise<void> {
     const mailbox = parseMailboxAddress(target.recipient)
-    const profileName = await this.options.profiles.resolve(mailbox.domain)
-    if (!profileName) throw remediationErrors.REMEDIATION_NO_PROFILE({ domain: mailbox.domain })
+    const profileName = await routes.resolve(mailbox.domain)
+    if (!profileName) throw gwErrors.REMEDIATION_NO_PROFILE({ domain: mailbox.domain })
     state.profile = profileName
-    const adapter = await this.options.profiles.adapter(profileName)
-    let profileLimit = this.profileLimits.get(profileName)
-    if (!profileLimit) {
-      profileLimit = pLimit(adapter.maxConnections)
-      this.profileLimits.set(profileName, profileLimit)
-    }
-    await profileLimit(async () => {
-      const session = await adapter.open(mailbox)
-      onSession(session)
-      try {
-        state.profile = session.profile
-        const hits = await session.find(target.messageId)
-        const wantsForward = run.action !== 'delete'
-        const wantsDelete = run.action !== 'forward'
-        if (hits.length === 0) {
-          // Nothing (left) in the mailbox: done if an earlier attempt already did the work.
-          const finished = (!wantsForward || state.forwarded) && (!wantsDelete || state.deleted)
-          state.status = finished ? 'done' : 'not_found'
-          return
-        }
-        state.folders = [...new Set(hits.map((h) => h.folder))]
-        if (wantsForward && !state.forwarded) {
-          await this.forward(run, target, session, hits[0] as MailboxHit)
-          state.forwarded = true
-          // Stored at once: a crash or timeout before the delete must not forward again.
-          await this.options.runs.updateTarget(target.id, { ...state, status: 'pending' })
-        }
-        if (wantsDelete) {
-          await session.delete(hits)
-          state.deleted = true
-        }
-        state.status = 'done'
-      } finally {
-        await session.close().catch(() => undefined)
+    const adapter = await routes.adapter(profileName)
+    // After the deadline the slot belongs to the next attempt: this one must not touch it.
+    if (deadline.passed) return
+    const opening = slot.get(() => adapter.open(mailbox))
+    const session = await opening
+    if (deadline.passed) return
+    try {
+      state.profile = session.profile
+      const hits = await session.find(target.messageId)
+      const wantsForward = run.action !== 'delete'
+      const wantsDelete = run.action !== 'forward'
+      if (hits.length === 0) {
+        // Nothing (left) in the mailbox: done if an earlier attempt already did the work.
+        const finished = (!wantsForward || state.forwarded) && (!wantsDelete || state.deleted)
+        state.status = finished ? 'done' : 'not_found'
+        return
       }
-    })
+      state.folders = [...new Set(hits.map((h) => h.folder))]
+      if (wantsForward && !state.forwarded) {
+        await this.forward(run, target, session, hits[0] as MailboxHit)
+        state.forwarded = true
+        // Stored at once: a crash or timeout before the delete must not forward again.
+        await this.options.runs.updateTarget(target.id, { ...state, status: 'pending' })
+      }
+      if (wantsDelete) {
+        await session.delete(hits)
+        state.deleted = true
+      }
+      state.status = 'done'
+    } catch (err) {
+      if (!deadline.passed) slot.discard(opening)
+      throw err
+    }
+  }
+
+  /**
+   * Profile lookups memoised for one run attempt: a run of thousands of mailboxes in a few
+   * domains reads the profile table once per domain instead of twice per mailbox. A profile
+   * edited during the run applies from the next attempt on.
+   */
+  private runRoutes(): RunRoutes {
+    const { profiles } = this.options
+    const byDomain = new Map<string, Promise<string | null>>()
+    const adapters = new Map<string, Promise<MailboxAdapter>>()
+    return {
+      resolve: (domain) => memo(byDomain, domain, () => profiles.resolve(domain)),
+      adapter: (name) => memo(adapters, name, () => profiles.adapter(name)),
+    }
   }
 
   private async forward(
@@ -349,7 +416,7 @@ export class RemediationService {
       return
     }
     const forwarder = this.options.forwarder
-    if (!forwarder) throw remediationErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
+    if (!forwarder) throw gwErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
     const raw = await session.fetchRaw(hit, this.options.config.forward.maxMessageBytes)
     await forwarder.send({
       raw,
@@ -366,27 +433,22 @@ export class RemediationService {
 
   private async withTimeout(
     mailbox: string,
-    fn: (onSession: (session: MailboxSession) => void) => Promise<void>,
+    slot: SessionSlot,
+    fn: (deadline: Deadline) => Promise<void>,
   ): Promise<void> {
     const ms = this.options.config.mailboxTimeoutMs
-    let session: MailboxSession | null = null
-    let timedOut = false
+    const deadline: Deadline = { passed: false }
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        timedOut = true
-        // Closing the session aborts whatever it is waiting for.
-        void session?.close().catch(() => undefined)
-        reject(remediationErrors.REMEDIATION_TIMEOUT({ mailbox, ms, transient: true }))
+        deadline.passed = true
+        // Closing the session aborts whatever the attempt is waiting for.
+        slot.discard()
+        reject(gwErrors.REMEDIATION_TIMEOUT({ mailbox, ms, transient: true }))
       }, ms)
     })
-    const onSession = (opened: MailboxSession): void => {
-      session = opened
-      // Opened after the deadline: nobody will use it.
-      if (timedOut) void opened.close().catch(() => undefined)
-    }
     try {
-      await Promise.race([fn(onSession), timeout])
+      await Promise.race([fn(deadline), timeout])
     } finally {
       clearTimeout(timer)
     }
@@ -397,7 +459,7 @@ export class RemediationService {
     const addresses = (
       requested && requested.length > 0 ? requested : forward.address ? [forward.address] : []
     ).map((a) => a.trim())
-    if (addresses.length === 0) throw remediationErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
+    if (addresses.length === 0) throw gwErrors.REMEDIATION_FORWARD_NOT_CONFIGURED()
     const allowed = new Set(
       [forward.address ?? '', ...forward.allowedRecipients].map((a) => a.toLowerCase()),
     )
@@ -405,7 +467,7 @@ export class RemediationService {
       const lower = address.toLowerCase()
       const domain = lower.slice(lower.lastIndexOf('@'))
       if (!allowed.has(lower) && !allowed.has(domain)) {
-        throw remediationErrors.REMEDIATION_FORWARD_ADDRESS_NOT_ALLOWED({
+        throw gwErrors.REMEDIATION_FORWARD_ADDRESS_NOT_ALLOWED({
           address: address.slice(0, 320),
         })
       }
@@ -456,6 +518,38 @@ export class RemediationService {
       }
     }
   }
+}
+
+/** Set when an attempt on a mailbox ran out of time; the attempt then stops touching it. */
+interface Deadline {
+  passed: boolean
+}
+
+/** Targets grouped by mailbox (recipient address, case-insensitively), in their order. */
+function groupByMailbox(targets: RemediationTarget[]): RemediationTarget[][] {
+  const groups = new Map<string, RemediationTarget[]>()
+  for (const target of targets) {
+    const key = target.recipient.toLowerCase()
+    const group = groups.get(key)
+    if (group) group.push(target)
+    else groups.set(key, [target])
+  }
+  return [...groups.values()]
+}
+
+interface RunRoutes {
+  resolve(domain: string): Promise<string | null>
+  adapter(profile: string): Promise<MailboxAdapter>
+}
+
+/** The cached promise for `key`; a rejected lookup is forgotten so that the next target retries. */
+function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  const cached = cache.get(key)
+  if (cached) return cached
+  const loading = load()
+  cache.set(key, loading)
+  loading.catch(() => cache.delete(key))
+  return loading
 }
 
 function dedupeTargets(

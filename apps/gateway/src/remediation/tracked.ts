@@ -1,6 +1,6 @@
 import type { RemediationAction, TrackingSearchRepository } from '@postern/store'
 import type { RequestContext } from './context.js'
-import { remediationErrors } from './errors.js'
+import { gwErrors } from '../errors.js'
 import { normalizeMessageId } from './mailbox-address.js'
 import type { RemediationMessage, RemediationService, RunWithTargets } from './service.js'
 
@@ -58,20 +58,20 @@ export class TrackedRemediation {
     for (const messageId of request.messageIds ?? []) {
       const found = await this.tracking.midsByMessageId(messageId)
       if (found.length === 0)
-        throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({
+        throw gwErrors.REMEDIATION_MESSAGE_NOT_FOUND({
           what: `Message-ID <${normalizeMessageId(messageId)}>`,
         })
       for (const mid of found) mids.add(mid)
     }
     if (mids.size === 0)
-      throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({
+      throw gwErrors.REMEDIATION_MESSAGE_NOT_FOUND({
         what: 'the request (give mids or messageIds)',
       })
     const tracked = await this.tracking.deliveredTargets([...mids])
     const known = new Set(tracked.map((t) => t.mid))
     const unknown = [...mids].filter((mid) => !known.has(mid))
     if (unknown.length > 0)
-      throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({
+      throw gwErrors.REMEDIATION_MESSAGE_NOT_FOUND({
         what: `MID ${unknown.slice(0, 10).join(', ')}`,
       })
     const only =
@@ -81,7 +81,7 @@ export class TrackedRemediation {
     const byMessageId = new Map<string, RemediationMessage>()
     for (const message of tracked) {
       if (!message.messageId || normalizeMessageId(message.messageId) === '') {
-        throw remediationErrors.REMEDIATION_NO_MESSAGE_ID({ mid: message.mid })
+        throw gwErrors.REMEDIATION_NO_MESSAGE_ID({ mid: message.mid })
       }
       const id = normalizeMessageId(message.messageId)
       const entry = byMessageId.get(id) ?? { messageId: id, recipients: [], mids: [] }
@@ -93,7 +93,7 @@ export class TrackedRemediation {
     }
     const messages = [...byMessageId.values()].filter((m) => m.recipients.length > 0)
     if (messages.length === 0) {
-      throw remediationErrors.REMEDIATION_MESSAGE_NOT_FOUND({
+      throw gwErrors.REMEDIATION_MESSAGE_NOT_FOUND({
         what: `MID ${[...mids].slice(0, 10).join(', ')} with a delivered recipient`,
       })
     }

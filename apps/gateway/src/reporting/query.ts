@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { remediationErrors } from '../remediation/errors.js'
+import { gwErrors } from '../errors.js'
 import { timestampSchema, trackingSearchFields } from '../search/query.js'
 
 export const BUCKETS = ['minute', 'hour', 'day', 'week'] as const
@@ -52,7 +52,7 @@ export type ReportRequestInput = z.input<typeof reportRequestSchema>
 export function parseReportRequest(input: unknown): ReportRequest {
   const result = reportRequestSchema.safeParse(input)
   if (!result.success) {
-    throw remediationErrors.REPORT_QUERY_INVALID({
+    throw gwErrors.REPORT_QUERY_INVALID({
       reason: result.error.issues
         .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
         .join('; '),
@@ -61,7 +61,7 @@ export function parseReportRequest(input: unknown): ReportRequest {
   const range = result.data.until - result.data.since
   const bucket = result.data.bucket ?? autoBucket(range)
   if (Math.ceil(range / BUCKET_MS[bucket]) > MAX_BUCKETS) {
-    throw remediationErrors.REPORT_QUERY_INVALID({
+    throw gwErrors.REPORT_QUERY_INVALID({
       reason: `a ${bucket} bucket over this range gives more than ${MAX_BUCKETS} buckets; choose a larger bucket`,
     })
   }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { remediationErrors } from '../remediation/errors.js'
+import { gwErrors } from '../errors.js'
 
 /** The operators of the tracking search grammar security teams know from ESA. */
 export const TEXT_OPERATORS = ['is', 'begins_with', 'contains'] as const
@@ -139,7 +139,7 @@ export type TrackingSearchInput = z.input<typeof trackingSearchSchema>
 export function parseTrackingSearch(input: unknown): TrackingSearch {
   const result = trackingSearchSchema.safeParse(input)
   if (result.success) return result.data
-  throw remediationErrors.SEARCH_QUERY_INVALID({
+  throw gwErrors.SEARCH_QUERY_INVALID({
     reason: result.error.issues
       .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
       .join('; '),

@@ -4,7 +4,7 @@ import type {
   SearchRow,
   TrackingSearchRepository,
 } from '@postern/store'
-import { remediationErrors } from '../remediation/errors.js'
+import { gwErrors } from '../errors.js'
 import type { RemediationService } from '../remediation/service.js'
 import { parseTrackingSearch, type TrackingSearchInput } from './query.js'
 
@@ -32,7 +32,7 @@ export class TrackingSearchService {
 
   async detail(mid: number): Promise<MessageDetailView> {
     const detail = await this.repository.detail(mid)
-    if (!detail) throw remediationErrors.SEARCH_MESSAGE_NOT_FOUND({ mid })
+    if (!detail) throw gwErrors.SEARCH_MESSAGE_NOT_FOUND({ mid })
     const history = detail.message.messageId
       ? (await this.remediation.history([detail.message.messageId])).filter((h) =>
           h.mids.length === 0 ? true : h.mids.includes(mid),

@@ -1,5 +1,5 @@
 import type { MailboxAdapter, MailboxSession } from '../adapter.js'
-import { remediationErrors } from '../errors.js'
+import { gwErrors } from '../../errors.js'
 import type { MailboxAddress } from '../mailbox-address.js'
 
 /**
@@ -25,11 +25,11 @@ export class ChainedAdapter implements MailboxAdapter {
       try {
         return await link.open(mailbox)
       } catch (err) {
-        if (!remediationErrors.REMEDIATION_MAILBOX_UNKNOWN.is(err)) throw err
+        if (!gwErrors.REMEDIATION_MAILBOX_UNKNOWN.is(err)) throw err
         misses.push(`${link.profile}: ${String(err.params.reason ?? err.message)}`)
       }
     }
-    throw remediationErrors.REMEDIATION_MAILBOX_UNKNOWN({
+    throw gwErrors.REMEDIATION_MAILBOX_UNKNOWN({
       mailbox: mailbox.address,
       profile: this.profile,
       reason: `not found in any profile of the chain (${misses.join('; ')})`,

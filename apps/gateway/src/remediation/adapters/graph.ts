@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describeError } from '@postern/core'
 import type { MailboxAdapter, MailboxHit, MailboxSession } from '../adapter.js'
-import { remediationErrors } from '../errors.js'
+import { gwErrors } from '../../errors.js'
 import { bracketMessageId, normalizeMessageId, type MailboxAddress } from '../mailbox-address.js'
 import type { GraphSettings } from '../profile-kinds.js'
 
@@ -94,7 +94,7 @@ export class GraphAdapter implements MailboxAdapter {
           await sleep(250 * 2 ** attempt)
           continue
         }
-        throw remediationErrors.REMEDIATION_MAILBOX_UNAVAILABLE(
+        throw gwErrors.REMEDIATION_MAILBOX_UNAVAILABLE(
           {
             mailbox: options.mailbox,
             profile: this.profile,
@@ -155,7 +155,7 @@ export class GraphAdapter implements MailboxAdapter {
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       })
     } catch (err) {
-      throw remediationErrors.REMEDIATION_GRAPH_AUTH_FAILED(
+      throw gwErrors.REMEDIATION_GRAPH_AUTH_FAILED(
         { profile: this.profile, reason: describeError(err), transient: true },
         { cause: err },
       )
@@ -167,7 +167,7 @@ export class GraphAdapter implements MailboxAdapter {
       error_description?: string
     }
     if (!response.ok || !body.access_token) {
-      throw remediationErrors.REMEDIATION_GRAPH_AUTH_FAILED({
+      throw gwErrors.REMEDIATION_GRAPH_AUTH_FAILED({
         profile: this.profile,
         reason:
           `${response.status} ${body.error ?? ''} ${(body.error_description ?? '').split('\n')[0]}`.trim(),
@@ -250,7 +250,7 @@ class GraphSession implements MailboxSession {
       true,
     )
     if (bytes.length > maxBytes) {
-      throw remediationErrors.REMEDIATION_MESSAGE_TOO_LARGE({
+      throw gwErrors.REMEDIATION_MESSAGE_TOO_LARGE({
         mailbox: this.mailbox,
         size: bytes.length,
         limit: maxBytes,
@@ -286,13 +286,13 @@ class GraphSession implements MailboxSession {
     } catch (err) {
       if (!(err instanceof GraphHttpError)) throw err
       if (operation === 'open' && (err.status === 404 || UNKNOWN_MAILBOX_CODES.has(err.code))) {
-        throw remediationErrors.REMEDIATION_MAILBOX_UNKNOWN({
+        throw gwErrors.REMEDIATION_MAILBOX_UNKNOWN({
           mailbox: this.mailbox,
           profile: this.adapter.profile,
           reason: `${err.code}: ${err.message}`,
         })
       }
-      throw remediationErrors.REMEDIATION_BACKEND_FAILED(
+      throw gwErrors.REMEDIATION_BACKEND_FAILED(
         {
           operation,
           mailbox: this.mailbox,

@@ -1,7 +1,7 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow'
 import { describeError } from '@postern/core'
 import type { MailboxAdapter, MailboxHit, MailboxSession } from '../adapter.js'
-import { remediationErrors } from '../errors.js'
+import { gwErrors } from '../../errors.js'
 import { normalizeMessageId, type MailboxAddress } from '../mailbox-address.js'
 import type { ImapSettings } from '../profile-kinds.js'
 import { readCapped } from './read-capped.js'
@@ -70,13 +70,13 @@ export class ImapAdapter implements MailboxAdapter {
       client.close()
       const failure = err as { authenticationFailed?: boolean; responseText?: string }
       if (failure.authenticationFailed) {
-        throw remediationErrors.REMEDIATION_MAILBOX_UNKNOWN({
+        throw gwErrors.REMEDIATION_MAILBOX_UNKNOWN({
           mailbox: mailbox.address,
           profile: this.profile,
           reason: `the server refused the master login (${failure.responseText ?? 'authentication failed'}): no such mailbox, or wrong master credentials`,
         })
       }
-      throw remediationErrors.REMEDIATION_MAILBOX_UNAVAILABLE(
+      throw gwErrors.REMEDIATION_MAILBOX_UNAVAILABLE(
         {
           mailbox: mailbox.address,
           profile: this.profile,
@@ -145,7 +145,7 @@ class ImapSession implements MailboxSession {
 
   async fetchRaw(hit: MailboxHit, maxBytes: number): Promise<Buffer> {
     if (hit.size !== undefined && hit.size > maxBytes) {
-      throw remediationErrors.REMEDIATION_MESSAGE_TOO_LARGE({
+      throw gwErrors.REMEDIATION_MESSAGE_TOO_LARGE({
         mailbox: this.mailbox,
         size: hit.size,
         limit: maxBytes,
@@ -156,7 +156,7 @@ class ImapSession implements MailboxSession {
       this.client.download(hit.ref, undefined, { uid: true }),
     )
     if (!('content' in download) || !download.content) {
-      throw remediationErrors.REMEDIATION_BACKEND_FAILED({
+      throw gwErrors.REMEDIATION_BACKEND_FAILED({
         operation: 'FETCH BODY[]',
         mailbox: this.mailbox,
         reason: 'the message disappeared while it was being read',
@@ -164,7 +164,7 @@ class ImapSession implements MailboxSession {
       })
     }
     return readCapped(download.content, maxBytes, () =>
-      remediationErrors.REMEDIATION_MESSAGE_TOO_LARGE({
+      gwErrors.REMEDIATION_MESSAGE_TOO_LARGE({
         mailbox: this.mailbox,
         size: `more than ${maxBytes}`,
         limit: maxBytes,
@@ -226,7 +226,7 @@ class ImapSession implements MailboxSession {
     try {
       return await fn()
     } catch (err) {
-      throw remediationErrors.REMEDIATION_BACKEND_FAILED(
+      throw gwErrors.REMEDIATION_BACKEND_FAILED(
         {
           operation,
           mailbox: this.mailbox,

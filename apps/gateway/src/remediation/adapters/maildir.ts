@@ -14,7 +14,7 @@ import { basename, join, relative, resolve, sep } from 'node:path'
 import pLimit from 'p-limit'
 import { describeError } from '@postern/core'
 import type { MailboxAdapter, MailboxHit, MailboxSession } from '../adapter.js'
-import { remediationErrors } from '../errors.js'
+import { gwErrors } from '../../errors.js'
 import { normalizeMessageId, type MailboxAddress } from '../mailbox-address.js'
 import type { MaildirSettings } from '../profile-kinds.js'
 import { headerMessageId } from './imap.js'
@@ -52,13 +52,13 @@ export class MaildirAdapter implements MailboxAdapter {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw remediationErrors.REMEDIATION_MAILBOX_UNKNOWN({
+        throw gwErrors.REMEDIATION_MAILBOX_UNKNOWN({
           mailbox: mailbox.address,
           profile: this.profile,
           reason: `no Maildir at ${path}`,
         })
       }
-      throw remediationErrors.REMEDIATION_MAILBOX_UNAVAILABLE(
+      throw gwErrors.REMEDIATION_MAILBOX_UNAVAILABLE(
         { mailbox: mailbox.address, profile: this.profile, reason: describeError(err) },
         { cause: err },
       )
@@ -77,7 +77,7 @@ export class MaildirAdapter implements MailboxAdapter {
     )
     const rel = relative(this.fixedPrefix, path)
     if (rel.startsWith('..') || rel.split(sep).some((part) => part === '..' || part === '')) {
-      throw remediationErrors.REMEDIATION_MAILBOX_ADDRESS_INVALID({ address: mailbox.address })
+      throw gwErrors.REMEDIATION_MAILBOX_ADDRESS_INVALID({ address: mailbox.address })
     }
     return path
   }
@@ -131,7 +131,7 @@ class MaildirSession implements MailboxSession {
   async fetchRaw(hit: MailboxHit, maxBytes: number): Promise<Buffer> {
     const file = await this.locate(hit.ref)
     if (!file) {
-      throw remediationErrors.REMEDIATION_BACKEND_FAILED({
+      throw gwErrors.REMEDIATION_BACKEND_FAILED({
         operation: 'read',
         mailbox: this.mailbox,
         reason: 'the message file disappeared while it was being read',
@@ -140,7 +140,7 @@ class MaildirSession implements MailboxSession {
     }
     const info = await stat(file)
     const tooLarge = () =>
-      remediationErrors.REMEDIATION_MESSAGE_TOO_LARGE({
+      gwErrors.REMEDIATION_MESSAGE_TOO_LARGE({
         mailbox: this.mailbox,
         size: info.size,
         limit: maxBytes,
@@ -241,7 +241,7 @@ class MaildirSession implements MailboxSession {
       return await fn()
     } catch (err) {
       if (isMissing(err)) throw err
-      throw remediationErrors.REMEDIATION_BACKEND_FAILED(
+      throw gwErrors.REMEDIATION_BACKEND_FAILED(
         { operation, mailbox: this.mailbox, reason: describeError(err) },
         { cause: err },
       )
