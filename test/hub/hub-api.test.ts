@@ -254,7 +254,7 @@ describe.each(BACKENDS)('hub API on %s', (dialect) => {
     })
 
     it('carries status, module calls and telemetry over the tunnel, and closes it on deregistration', async () => {
-      const calls: unknown[] = []
+      const calls: { path: string; body: unknown }[] = []
       const client = new TunnelClient({
         url: `${h.hub.url.replace(/^http/, 'ws')}/api/v1/tunnel`,
         credential: () => credential,
@@ -263,7 +263,7 @@ describe.each(BACKENDS)('hub API on %s', (dialect) => {
         handlers: {
           requests: {
             [TUNNEL_METHODS.moduleCall]: async (params) => {
-              calls.push(params)
+              calls.push(params as { path: string; body: unknown })
               return { data: { status: 'ok' } }
             },
           },
