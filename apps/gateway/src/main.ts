@@ -3,6 +3,7 @@ import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 import { cloudExtension } from './cloud/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
+import type { ContentPipelineSetup } from './pipeline/setup.js'
 import { relayModuleExtension } from './relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from './relay-module/tunnel.js'
 import { remediationExtension } from './remediation/extension.js'
@@ -13,9 +14,10 @@ import { remediationExtension } from './remediation/extension.js'
  */
 export function defaultExtensions(): GatewayExtension[] {
   const remediation = remediationExtension()
-  const relayModule = relayModuleExtension(remediation)
+  let content: ContentPipelineSetup | undefined
+  const relayModule = relayModuleExtension(remediation, () => content)
   return [
-    contentPipelineExtension(),
+    contentPipelineExtension((setup) => (content = setup)),
     remediation,
     relayModule,
     // The hub reaches this gateway's relay module through the tunnel the connector keeps open;
