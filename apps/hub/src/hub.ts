@@ -16,6 +16,7 @@ import { ActionRequestsRepo } from '@postern/store'
 import { ApprovalService } from './investigate/enrich/approvals.js'
 import { EnrichService } from './investigate/enrich/enrich-service.js'
 import { FanOut } from './investigate/enrich/fan-out.js'
+import { RecommendedActions } from './investigate/enrich/recommended-actions.js'
 import { RespondService } from './investigate/enrich/respond-service.js'
 import { registerEnrichRoutes } from './investigate/enrich/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
@@ -129,6 +130,7 @@ export class Hub {
       await registerEnrichRoutes(app, {
         enrich: new EnrichService(fanOutDeps),
         respond,
+        recommended: new RecommendedActions({ ...fanOutDeps, respond }),
         approvals,
         maxObservables: config.investigate.maxObservables,
       })
