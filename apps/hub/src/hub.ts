@@ -16,6 +16,7 @@ import { ActionRequestsRepo } from '@postern/store'
 import { ApprovalService } from './investigate/enrich/approvals.js'
 import { EnrichService } from './investigate/enrich/enrich-service.js'
 import { FanOut } from './investigate/enrich/fan-out.js'
+import { registerTicketRoutes } from './tickets/routes.js'
 import { RecommendedActions } from './investigate/enrich/recommended-actions.js'
 import { RespondService } from './investigate/enrich/respond-service.js'
 import { registerEnrichRoutes } from './investigate/enrich/routes.js'
@@ -134,6 +135,7 @@ export class Hub {
         approvals,
         maxObservables: config.investigate.maxObservables,
       })
+      registerTicketRoutes(app, services.tickets)
       await options.extend?.(app, { services, tunnel })
 
       const liveTunnel = tunnel
