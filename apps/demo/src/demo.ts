@@ -19,6 +19,7 @@ import { cloudHostOf, openCloudContext, type CloudStatus } from '@postern/gatewa
 import { Hub, hubConfigSchema } from '@postern/hub'
 import { demoErrors } from './errors.js'
 import { GatewayApi } from './gateway-client.js'
+import { investigateAndRespond, type InvestigateOutcome } from './investigate.js'
 import {
   CAMPAIGN_URL,
   DEMO_DOMAIN,
@@ -62,6 +63,8 @@ export interface RunningDemo {
   credentials: DemoCredentials
   outcomes: SampleOutcome[]
   remediation: { url: string; found: number[]; results: { recipient: string; status: string }[] }
+  /** Inspect → respond on the hub: recommended steps and the phishing domain blocked. */
+  investigate: InvestigateOutcome
   stop(): Promise<void>
 }
 
@@ -123,6 +126,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     outcomes.push(await settle(gateway, api, sample.label, mid))
   }
   const remediation = await remediateCampaign(gateway, api)
+  const investigate = await investigateAndRespond(hub)
 
   let tick = 0
   const timer = options.traffic
@@ -145,6 +149,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     credentials,
     outcomes,
     remediation,
+    investigate,
     async stop() {
       if (timer) clearInterval(timer)
       await gateway.stop()
