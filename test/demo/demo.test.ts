@@ -16,6 +16,10 @@ interface DemoSummary {
     recommended: { action: string; observable: string; reason: string }[]
     block: { domain: string; status: string; gateways: string[] }
   }
+  intel: {
+    casebook: { id: string; title: string; observables: number }
+    incidents: { id: string; title: string; status: string }[]
+  }
 }
 
 // `npm start` runs `postern demo`: this suite runs the built command the same way, on free ports.
@@ -111,6 +115,34 @@ describe('postern demo', () => {
     const body = JSON.stringify(await devices.json())
     expect(body).toContain(summary.gateway.registration.deviceId as string)
     expect(body).toContain('connected')
+  })
+
+  it("keeps a casebook of the demo's phishing and an incident the demo gateway raised", async () => {
+    expect(summary.intel.casebook.observables).toBe(6)
+    expect(summary.intel.incidents).toContainEqual(
+      expect.objectContaining({
+        title: 'Malicious URL in mail: https://bit.ly/3Qx7Bnk',
+        status: 'New',
+      }),
+    )
+    // The hub serves both to the printed admin login.
+    const login = await fetch(`${summary.hub.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(summary.hub.login),
+    })
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
+    for (const id of [summary.intel.casebook.id, summary.intel.incidents[0]!.id]) {
+      const res = await fetch(id, { headers: { cookie } })
+      expect(res.status, id).toBe(200)
+    }
+    const casebook = (await (
+      await fetch(summary.intel.casebook.id, { headers: { cookie } })
+    ).json()) as { observables: { type: string; value: string }[] }
+    expect(casebook.observables).toContainEqual({ type: 'url', value: 'https://bit.ly/3Qx7Bnk' })
   })
 
   it('stops cleanly on SIGTERM', async () => {

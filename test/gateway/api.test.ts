@@ -325,5 +325,5 @@ describe('postern gateway queue … against a running gateway', () => {
     expect(usage.code).not.toBe(0)
     const show = await postern(['gateway', 'tracking', 'show', String(mid), '--config', configFile])
     expect(show.stdout).toContain('DELETED')
-  })
+  }, 180_000) // nine CLI processes, each a cold Node start
 })

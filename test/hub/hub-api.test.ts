@@ -300,7 +300,11 @@ describe.each(BACKENDS)('hub API on %s', (dialect) => {
         headers: auth(),
       })
       expect(health.json()).toEqual({ deviceId, reply: { data: { status: 'ok' } } })
-      expect(calls).toEqual([{ path: '/health', body: null }])
+      // Besides the module call, the hub syncs the org's watchlist when the tunnel opens.
+      expect(calls.filter((c) => (c as { path: string }).path !== '/postern/watchlist')).toEqual([
+        { path: '/health', body: null },
+      ])
+      expect(calls).toContainEqual({ path: '/postern/watchlist', body: { observables: [] } })
 
       const payload = {
         uid: 'UID-1',

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@postern/store/testing'
 import type { Dialect } from '@postern/store'
 import { tempDir, waitFor } from '@postern/testkit'
 import { gatewayConfigSchema, type GatewayConfig } from '../../apps/gateway/src/config.js'
-import { Gateway } from '../../apps/gateway/src/gateway.js'
+import { Gateway, type GatewayExtension } from '../../apps/gateway/src/gateway.js'
 import { contentPipelineExtension } from '../../apps/gateway/src/pipeline/extension.js'
 import type { ContentPipelineSetup } from '../../apps/gateway/src/pipeline/setup.js'
 
@@ -46,7 +46,12 @@ export interface PipelineGateway {
  */
 export async function startPipelineGateway(
   pipeline: Record<string, unknown>,
-  options: { dialect?: Dialect; overrides?: Record<string, unknown> } = {},
+  options: {
+    dialect?: Dialect
+    overrides?: Record<string, unknown>
+    /** Extensions after the pipeline, given its setup once it is ready (cloud, hub intel …). */
+    extensions?: (content: () => ContentPipelineSetup) => GatewayExtension[]
+  } = {},
 ): Promise<PipelineGateway> {
   const dir = tempDir('postern-pipeline-')
   const testDb: TestDatabase | undefined =
@@ -85,7 +90,10 @@ export async function startPipelineGateway(
   let content: ContentPipelineSetup | undefined
   const gateway = await Gateway.create(config, {
     logger: silentLogger(),
-    extensions: [contentPipelineExtension((setup) => (content = setup))],
+    extensions: [
+      contentPipelineExtension((setup) => (content = setup)),
+      ...(options.extensions?.(() => content as ContentPipelineSetup) ?? []),
+    ],
   })
   const addresses = await gateway.start()
   const httpUrl = `http://127.0.0.1:${addresses.http.port}`

@@ -20,6 +20,7 @@ import { Hub, hubConfigSchema } from '@postern/hub'
 import { demoErrors } from './errors.js'
 import { GatewayApi } from './gateway-client.js'
 import { investigateAndRespond, type InvestigateOutcome } from './investigate.js'
+import { demoIntel, type DemoIntel } from './hub-intel.js'
 import {
   CAMPAIGN_URL,
   DEMO_DOMAIN,
@@ -65,8 +66,12 @@ export interface RunningDemo {
   remediation: { url: string; found: number[]; results: { recipient: string; status: string }[] }
   /** Inspect → respond on the hub: recommended steps and the phishing domain blocked. */
   investigate: InvestigateOutcome
+  /** The hub's casebook of the demo's phishing and the incidents the gateway raised. */
+  intel: DemoIntel
   stop(): Promise<void>
 }
+
+const DEMO_ORG = 'Demo'
 
 const FINAL_STATUSES = new Set([
   'delivered',
@@ -99,7 +104,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       region: 'nam',
       log: { level: 'info' },
       bootstrap: {
-        org: 'Demo',
+        org: DEMO_ORG,
         adminEmail: credentials.hub.email,
         adminPasswordFile: join(dataDir, 'hub-admin-password'),
       },
@@ -127,6 +132,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   }
   const remediation = await remediateCampaign(gateway, api)
   const investigate = await investigateAndRespond(hub)
+  const intel = await demoIntel(hub, DEMO_ORG)
 
   let tick = 0
   const timer = options.traffic
@@ -150,6 +156,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     outcomes,
     remediation,
     investigate,
+    intel,
     async stop() {
       if (timer) clearInterval(timer)
       await gateway.stop()

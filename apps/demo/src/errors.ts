@@ -14,6 +14,10 @@ export const demoErrors = defineErrors('DEMO', {
     message: 'The demo gateway refused the sample message "{label}": {reason}',
     hint: 'Look at gateway.log in the demo data directory; delete the directory to start from scratch.',
   },
+  ORG_MISSING: {
+    message: 'The hub has no organisation named {org}',
+    hint: 'The hub bootstraps it on its first start: delete the demo data directory to start from scratch.',
+  },
   NOT_SETTLED: {
     message: 'Message {mid} did not reach a final state within {seconds} s',
     hint: 'The machine may be very busy; look at gateway.log in the demo data directory.',

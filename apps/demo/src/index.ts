@@ -80,6 +80,7 @@ function summaryJson(demo: RunningDemo): Record<string, unknown> {
     samples: demo.outcomes,
     remediation: demo.remediation,
     investigate: demo.investigate,
+    intel: demo.intel,
   }
 }
 
@@ -136,6 +137,19 @@ function renderSummary(demo: RunningDemo): string {
   lines.push(
     `  block domain      ${printable(investigate.block.domain)} on ${investigate.block.gateways.map(printable).join(', ') || 'no gateway'}: ${printable(investigate.block.status)}`,
   )
+  const { casebook, incidents } = demo.intel
+  lines.push(
+    '',
+    'Private intelligence on the hub',
+    `  casebook   ${printable(casebook.title)} (${casebook.observables} observables)`,
+    `             ${casebook.id}`,
+  )
+  if (incidents.length === 0) lines.push('  incidents  none raised by the gateway yet')
+  for (const incident of incidents)
+    lines.push(
+      `  incident   ${printable(incident.title)} [${printable(incident.status)}]`,
+      `             ${incident.id}`,
+    )
   lines.push('')
   return `${lines.join('\n')}\n`
 }

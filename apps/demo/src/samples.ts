@@ -16,6 +16,19 @@ export const DEMO_DOMAIN = 'example.com'
 /** The URL of the campaign that is delivered first and remediated afterwards. */
 export const CAMPAIGN_URL = 'https://bit.ly/3Dq9Xa2'
 
+/** Where the credential phish's deceptive link really goes. */
+export const CREDENTIAL_PHISH_URL = 'https://bit.ly/3Qx7Bnk'
+
+/** The demo's phishing observables, kept in a casebook on the hub. */
+export const PHISHING_OBSERVABLES: readonly { type: string; value: string }[] = [
+  { type: 'url', value: CREDENTIAL_PHISH_URL },
+  { type: 'email', value: 'security@bank-alerts.example' },
+  { type: 'domain', value: 'bank-alerts.example' },
+  { type: 'url', value: CAMPAIGN_URL },
+  { type: 'email', value: 'shares@docs-share.example' },
+  { type: 'domain', value: 'docs-share.example' },
+]
+
 function message(headers: Record<string, string>, body: string): string {
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
   return `${lines.join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}\r\n`
@@ -67,7 +80,7 @@ export function credentialPhish(): SampleMessage {
         'Content-Type': 'text/html; charset=utf-8',
       },
       '<p>We blocked a sign-in. Confirm your identity within 24 hours:</p>\n' +
-        '<p><a href="https://bit.ly/3Qx7Bnk">https://www.mybank.example/secure/login</a></p>',
+        `<p><a href="${CREDENTIAL_PHISH_URL}">https://www.mybank.example/secure/login</a></p>`,
     ),
   }
 }

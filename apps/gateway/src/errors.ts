@@ -175,6 +175,11 @@ export const gwErrors = defineErrors('GW', {
     hint: 'List blocked users to see who is blocked.',
     status: 404,
   },
+  HUB_BLOCKS_UNAVAILABLE: {
+    message: 'This gateway has no block lists: the hub cannot block anything on it',
+    hint: 'Enable the content pipeline and its block lists (pipeline.enabled, pipeline.blocklists.enabled).',
+    status: 503,
+  },
 })
 
 export type GwErrors = typeof gwErrors

@@ -300,6 +300,11 @@ export class Gateway {
     }
   }
 
+  /** The message processor in force (extensions wrap it). */
+  get messageProcessor(): MessageProcessor {
+    return this.processor
+  }
+
   /** The content pipeline (default: pass-through). */
   setMessageProcessor(processor: MessageProcessor): void {
     this.processor = processor

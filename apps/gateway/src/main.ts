@@ -2,6 +2,7 @@ import { createLogger, describeError, formatHostPort } from '@postern/core'
 import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 import { cloudExtension } from './cloud/extension.js'
+import { hubIntelExtension } from './intel/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
 import type { ContentPipelineSetup } from './pipeline/setup.js'
 import { relayModuleExtension } from './relay-module/extension.js'
@@ -16,8 +17,12 @@ export function defaultExtensions(): GatewayExtension[] {
   const remediation = remediationExtension()
   let content: ContentPipelineSetup | undefined
   const relayModule = relayModuleExtension(remediation, () => content)
+  const intel = hubIntelExtension()
   return [
-    contentPipelineExtension((setup) => (content = setup)),
+    contentPipelineExtension((setup) => {
+      content = setup
+      intel.useBlocklists(setup.blocklists)
+    }),
     remediation,
     relayModule,
     // The hub reaches this gateway's relay module through the tunnel the connector keeps open;
@@ -27,8 +32,11 @@ export function defaultExtensions(): GatewayExtension[] {
         if (relayModule.module) {
           serveRelayModuleOverTunnel(context.modules, relayModule.module, gateway.logger)
         }
+        intel.useCloud(context)
       },
     }),
+    // After the pipeline (it wraps its processor) and the cloud context (it sends through it).
+    intel,
   ]
 }
 

@@ -23,6 +23,13 @@ import { registerEnrichRoutes } from './investigate/enrich/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
 import { openHubServices, type HubServices } from './services.js'
 import { DeviceTunnel } from './tunnel/device-tunnel.js'
+import { GatewayIntel } from './tunnel/gateway-intel.js'
+import {
+  createPrivateIntel,
+  registerPrivateIntelRoutes,
+  type PrivateIntel,
+} from './casebooks/mount.js'
+import { INTEL_METHODS } from '@postern/tunnel'
 import { registerUserRoutes } from './users/routes.js'
 
 export const HUB_VERSION = '0.1.0'
@@ -34,7 +41,7 @@ export interface HubStartOptions {
   /** Lets later features add routes (they go through the same auth layer). */
   extend?: (
     app: HttpApp,
-    hub: { services: HubServices; tunnel: DeviceTunnel },
+    hub: { services: HubServices; tunnel: DeviceTunnel; privateIntel: PrivateIntel },
   ) => Promise<void> | void
 }
 
@@ -56,6 +63,8 @@ export class Hub {
     readonly routes: readonly RouteRecord[],
     /** Operator actions (create org/admin, registration tokens, API clients) for programs like the demo. */
     readonly admin: HubAdmin,
+    /** Casebooks, incidents, judgements, sharing and the watchlist (CTIA routes and services). */
+    readonly privateIntel: PrivateIntel,
   ) {}
 
   /** The URL gateways and clients use (config publicUrl, or the bound address). */
@@ -84,6 +93,10 @@ export class Hub {
         authenticator: services.authenticator,
         authenticateDevice: (credential) => services.devices.authenticate(credential),
       })
+      // The tunnel serves the gateways' intel events and the intel pushes through the tunnel:
+      // each needs the other, so the events handler reaches `gatewayIntel` once it exists.
+      // eslint-disable-next-line prefer-const -- assigned once the private-intel services exist
+      let gatewayIntel: GatewayIntel | undefined
       tunnel = new DeviceTunnel({
         devices: services.devices,
         devicesRepo: services.repos.devices,
@@ -95,6 +108,31 @@ export class Hub {
         heartbeatMs: config.tunnel.heartbeatSeconds * 1000,
         requestTimeoutMs: config.tunnel.requestTimeoutSeconds * 1000,
         maxFrameBytes: config.tunnel.maxFrameBytes,
+        requests: {
+          [INTEL_METHODS.events]: (params, device) => gatewayIntel!.events(params, device),
+        },
+        onDeviceReady: (device) => void gatewayIntel?.deviceReady(device),
+      })
+      const intelLogger = logger.child({ component: 'private-intel' })
+      const privateIntel: PrivateIntel = createPrivateIntel({
+        database: services.database,
+        audit: services.audit,
+        clock: services.clock,
+        logger: intelLogger,
+        baseUrl: () => services.publicUrl,
+        callerOf: (request) => request.auth,
+        producerName: 'Postern hub',
+        blockPusher: {
+          push: (orgId, entries, action) => gatewayIntel!.push(orgId, entries, action),
+        },
+        onWatchChange: (orgId) => void gatewayIntel?.syncWatchlist(orgId),
+      })
+      gatewayIntel = new GatewayIntel({
+        tunnel,
+        devices: services.repos.devices,
+        logger: intelLogger,
+        watched: (orgId) => privateIntel.watchlist.watchedObservables(orgId),
+        handleEvent: (device, body) => privateIntel.gatewayEvents.handle(device, body),
       })
       await registerOAuthRoutes(app, services)
       registerSessionRoutes(app, services)
@@ -136,7 +174,11 @@ export class Hub {
         maxObservables: config.investigate.maxObservables,
       })
       registerTicketRoutes(app, services.tickets)
-      await options.extend?.(app, { services, tunnel })
+      await registerPrivateIntelRoutes(app, privateIntel, {
+        baseUrl: () => services.publicUrl,
+        callerOf: (request) => request.auth,
+      })
+      await options.extend?.(app, { services, tunnel, privateIntel })
 
       const liveTunnel = tunnel
       app.server.on('upgrade', (request, socket, head) => {
@@ -150,7 +192,7 @@ export class Hub {
       ).replace(/\/+$/, '')
       await tunnel.start()
 
-      const hub = new Hub(services, app, tunnel, routes, new HubAdmin(services))
+      const hub = new Hub(services, app, tunnel, routes, new HubAdmin(services), privateIntel)
       hub.startHousekeeping()
       logger.info(
         {

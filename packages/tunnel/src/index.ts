@@ -17,3 +17,4 @@ export {
 } from './client.js'
 export { TunnelServer, type TunnelServerOptions, type TunnelAuthResult } from './server.js'
 export * from './methods.js'
+export * from './intel.js'

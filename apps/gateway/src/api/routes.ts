@@ -7,6 +7,7 @@ import type { DeliveryQueue } from '../delivery/queue.js'
 import { gwErrors } from '../errors.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { ApiAuth, Principal } from './auth.js'
+import { recipientView } from './tracking-views.js'
 
 export interface ApiDeps {
   config: GatewayConfig
@@ -510,17 +511,7 @@ export function registerRoutes(app: HttpApp, deps: ApiDeps): void {
     recipientCount: z.number(),
     status: z.string(),
     reply: z.string().nullable(),
-    recipients: z.array(
-      z.object({
-        index: z.number(),
-        address: z.string(),
-        domain: z.string(),
-        status: z.string(),
-        lastReply: z.string().nullable(),
-        attempts: z.number(),
-        updatedAt: z.number(),
-      }),
-    ),
+    recipients: z.array(recipientView),
   })
 
   app.get(

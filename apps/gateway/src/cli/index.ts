@@ -19,6 +19,7 @@ import { blockedUsersCommand, blocklistCommand, quarantineCommand } from '../pip
 import { addRemediationCommands } from '../remediation/cli.js'
 import { GatewayClient } from './client.js'
 import { PasswordMismatch, readPassword } from './password-input.js'
+import { eventTimeline, time } from './format.js'
 
 const DEFAULT_CONFIG = '/etc/postern/gateway.yaml'
 
@@ -98,10 +99,6 @@ function parseMid(value: string): number {
 
 function collectMids(value: string, previous: number[] = []): number[] {
   return [...previous, parseMid(value)]
-}
-
-function time(ms: number | null): string {
-  return ms === null ? '' : new Date(ms).toISOString().replace('.000Z', 'Z')
 }
 
 async function withAccounts<T>(
@@ -348,15 +345,7 @@ export function gatewayCommand(): Command {
                     `  ${x.status.padEnd(11)} ${printable(x.address)}  ${printable(x.lastReply ?? '')}`,
                 ),
                 '',
-                renderTable(
-                  ['TIME', 'EVENT', 'RECIPIENT', 'DETAILS'],
-                  r.events.map((e) => [
-                    time(e.at),
-                    e.event,
-                    e.recipient ?? '',
-                    JSON.stringify(e.details).slice(0, 100),
-                  ]),
-                ),
+                eventTimeline(r.events),
               ].join('\n'),
           })
         }),

@@ -1,8 +1,17 @@
 import { hostname } from 'node:os'
 import type { Kysely } from 'kysely'
 import type { Logger } from '@postern/core'
-import type { AuditLog, AuditLogTable, CloudRepo, CloudRegistration } from '@postern/store'
 import {
+  HubOutboxStore,
+  type AuditLog,
+  type AuditLogTable,
+  type CloudRepo,
+  type CloudRegistration,
+} from '@postern/store'
+import {
+  INTEL_EVENTS_BATCH,
+  INTEL_METHODS,
+  intelEventsResult,
   TUNNEL_METHODS,
   TunnelClient,
   moduleCall,
@@ -40,11 +49,14 @@ export class CloudConnector {
   private timer: NodeJS.Timeout | null = null
   private reconciling: Promise<void> = Promise.resolve()
   private threatResponse = false
+  private registered = false
   private lastReported = ''
   private readonly logger: Logger
+  private readonly outbox: HubOutboxStore
 
   constructor(private readonly deps: ConnectorDeps) {
     this.logger = deps.logger.child({ component: 'cloud' })
+    this.outbox = new HubOutboxStore(deps.db)
   }
 
   start(): void {
@@ -64,6 +76,27 @@ export class CloudConnector {
     return this.reconciling
   }
 
+  /**
+   * Sends the queued private-intelligence events now (after a message raised some); also done
+   * on every reconcile, so what was queued while the hub was away goes once it is back.
+   */
+  flushOutbox(): Promise<void> {
+    this.reconciling = this.reconciling.then(() =>
+      this.sendOutbox().catch((err: unknown) =>
+        this.logger.warn({ event: 'HUB_EVENTS_NOT_SENT', err }, 'hub events stay queued'),
+      ),
+    )
+    return this.reconciling
+  }
+
+  /**
+   * Whether this gateway works with a hub (cloud services on and registered), connected or
+   * not: what it owes the hub is queued only then.
+   */
+  get withHub(): boolean {
+    return this.registered
+  }
+
   get tunnelStatus(): TunnelClientStatus | null {
     return this.client?.status ?? null
   }
@@ -80,6 +113,7 @@ export class CloudConnector {
     const registration = await this.deps.cloud.registration()
     this.threatResponse = settings.threatResponse
     const wanted = settings.enabled && registration !== undefined
+    this.registered = wanted
     if (!wanted) {
       await this.stopClient()
       return
@@ -99,7 +133,41 @@ export class CloudConnector {
       this.lastReported = report
     }
     await this.pushEvents()
+    // A hub that cannot take the events now must not hold back telemetry: they stay queued.
+    await this.sendOutbox().catch((err: unknown) =>
+      this.logger.warn({ event: 'HUB_EVENTS_NOT_SENT', err }, 'hub events stay queued'),
+    )
     if (settings.csn) await this.pushTelemetry()
+  }
+
+  /**
+   * Sends the outbox oldest first in batches; the hub answers per event, and only what it took
+   * (or refused for good) leaves the queue. Stops at the first event the hub asks to retry, so
+   * order is kept.
+   */
+  private async sendOutbox(): Promise<void> {
+    const machine = this.deps.cloud.machine
+    for (;;) {
+      if (!this.client?.connection) return
+      const items = await this.outbox.oldest(machine, INTEL_EVENTS_BATCH)
+      if (items.length === 0) return
+      const reply = intelEventsResult.parse(
+        await this.client.request(INTEL_METHODS.events, { events: items.map((i) => i.body) }),
+      )
+      const done: number[] = []
+      for (const [index, item] of items.entries()) {
+        const result = reply.results[index]
+        if (!result || result.retry) break
+        if (!result.ok)
+          this.logger.warn(
+            { event: 'HUB_EVENT_REFUSED', outboxId: item.id, reason: result.error ?? null },
+            'the hub refused an event',
+          )
+        done.push(item.id)
+      }
+      await this.outbox.remove(done)
+      if (done.length < items.length) return
+    }
   }
 
   private startClient(registration: CloudRegistration, key: string): void {

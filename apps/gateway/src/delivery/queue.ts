@@ -13,6 +13,7 @@ import type {
 import { envelopeObservables } from '../smtp/listener.js'
 import type { Spool } from '../spool/spool.js'
 import type { MessageMeta, SpoolEntry } from '../spool/types.js'
+import { trackingRow } from '../tracking/row.js'
 import type { TrackingWriter } from '../tracking/writer.js'
 import { buildDsn, headerSection, type FailedRecipient } from './dsn.js'
 import { RetryHeap } from './retry-heap.js'
@@ -958,32 +959,4 @@ function finalStatus(outcomes: ReadonlyMap<number, RecipientStatus>): MessageSta
   return only === 'delivered' || only === 'bounced' || only === 'quarantined' || only === 'dropped'
     ? only
     : 'completed'
-}
-
-/** The tracking row of a message, for a recovered message or a generated DSN. */
-export function trackingRow(meta: MessageMeta, status: MessageStatus) {
-  return {
-    mid: meta.mid,
-    icid: meta.icid,
-    receivedAt: meta.receivedAt,
-    listener: meta.client.listener,
-    senderGroup: meta.client.senderGroup,
-    hatPolicy: meta.client.hatPolicy,
-    direction: meta.direction,
-    senderIp: meta.client.ip,
-    senderRdns: meta.client.rdns,
-    helo: meta.client.helo,
-    tls: meta.client.tls,
-    authUser: meta.client.authUser,
-    envelopeSender: meta.envelope.mailFrom,
-    messageId: meta.headers.messageId,
-    subject: meta.headers.subject,
-    headerFrom: meta.headers.from,
-    headerTo: meta.headers.to,
-    headerReplyTo: meta.headers.replyTo,
-    size: meta.size,
-    status,
-    reply: null,
-    recipients: meta.envelope.recipients.map((address) => ({ address, status: 'queued' as const })),
-  }
 }

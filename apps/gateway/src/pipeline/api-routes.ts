@@ -6,6 +6,7 @@ import { registerBlocklistRoutes } from '../blocklists/routes.js'
 import { gwErrors } from '../errors.js'
 import type { QuarantineService } from '../quarantine/quarantine-service.js'
 import { registerQuarantineRoutes } from '../quarantine/routes.js'
+import { analysisView, urlView } from '../api/tracking-views.js'
 
 export interface ContentRouteDeps {
   quarantine: QuarantineService
@@ -29,26 +30,12 @@ export function registerContentRoutes(app: HttpApp, deps: ContentRouteDeps): voi
         params: z.object({ mid: z.coerce.number().int().positive() }).strict(),
         response: {
           200: z.object({
-            analysis: z.object({
+            analysis: analysisView.extend({
               mid: z.number(),
               at: z.number(),
               direction: z.string(),
-              verdicts: z.array(z.string()),
-              flags: z.record(z.string(), z.boolean()),
-              spf: z.string().nullable(),
-              dkim: z.string().nullable(),
-              dmarc: z.string().nullable(),
-              policy: z.string().nullable(),
-              summary: z.record(z.string(), z.unknown()),
             }),
-            urls: z.array(
-              z.object({
-                url: z.string(),
-                host: z.string(),
-                domain: z.string(),
-                sources: z.array(z.string()),
-              }),
-            ),
+            urls: z.array(urlView),
             attachments: z.array(
               z.object({
                 idx: z.number(),

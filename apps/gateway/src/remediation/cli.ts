@@ -15,6 +15,7 @@ import type { SearchResult, MessageDetailView } from '../search/service.js'
 import { remediationErrors } from './errors.js'
 import { PROFILE_KINDS, type ProfileKind } from './profile-kinds.js'
 import type { ProfileView } from './profiles.js'
+import { eventTimeline, time } from '../cli/format.js'
 
 /** What `cli/index.ts` shares with the commands of this area. */
 export interface CliHelpers {
@@ -97,10 +98,6 @@ export function parseTime(value: string, now = Date.now()): number {
   if (Number.isNaN(parsed))
     throw new InvalidArgumentError('epoch ms, an ISO date-time, or 30m / 24h / 7d ago')
   return parsed
-}
-
-function time(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z')
 }
 
 function filterOptions(command: Command): Command {
@@ -330,15 +327,7 @@ export function addRemediationCommands(h: CliHelpers): void {
                     ]
                   : []),
                 '',
-                renderTable(
-                  ['TIME', 'EVENT', 'RECIPIENT', 'DETAILS'],
-                  r.events.map((e) => [
-                    time(e.at),
-                    e.event,
-                    e.recipient ?? '',
-                    JSON.stringify(e.details).slice(0, 100),
-                  ]),
-                ),
+                eventTimeline(r.events),
                 ...(r.remediation.length
                   ? [
                       '',

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { HttpApp } from '@postern/http'
 import { targetView } from '../remediation/routes.js'
+import { analysisView, recipientView, urlView } from '../api/tracking-views.js'
 import { trackingSearchSchema } from './query.js'
 import type { TrackingSearchService } from './service.js'
 
@@ -36,17 +37,7 @@ const detailView = z.object({
     headerReplyTo: z.string().nullable(),
     reply: z.string().nullable(),
   }),
-  recipients: z.array(
-    z.object({
-      index: z.number(),
-      address: z.string(),
-      domain: z.string(),
-      status: z.string(),
-      lastReply: z.string().nullable(),
-      attempts: z.number(),
-      updatedAt: z.number(),
-    }),
-  ),
+  recipients: z.array(recipientView),
   events: z.array(
     z.object({
       id: z.number(),
@@ -59,25 +50,8 @@ const detailView = z.object({
       details: z.record(z.string(), z.unknown()),
     }),
   ),
-  analysis: z
-    .object({
-      verdicts: z.array(z.string()),
-      flags: z.record(z.string(), z.boolean()),
-      spf: z.string().nullable(),
-      dkim: z.string().nullable(),
-      dmarc: z.string().nullable(),
-      policy: z.string().nullable(),
-      summary: z.record(z.string(), z.unknown()),
-    })
-    .nullable(),
-  urls: z.array(
-    z.object({
-      url: z.string(),
-      host: z.string(),
-      domain: z.string(),
-      sources: z.array(z.string()),
-    }),
-  ),
+  analysis: analysisView.nullable(),
+  urls: z.array(urlView),
   attachments: z.array(
     z.object({
       index: z.number(),

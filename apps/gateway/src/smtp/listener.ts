@@ -22,6 +22,7 @@ import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { BodySink } from '../spool/body-sink.js'
 import type { Spool } from '../spool/spool.js'
 import type { MessageMeta, SpoolEntry } from '../spool/types.js'
+import { trackingRow } from '../tracking/row.js'
 import type { TrackingWriter } from '../tracking/writer.js'
 import {
   HostAccessTable,
@@ -813,30 +814,7 @@ export class SmtpListener {
     replyText: string | null,
   ): void {
     const writer = this.deps.tracking
-    writer.message({
-      mid: meta.mid,
-      icid: meta.icid,
-      receivedAt: meta.receivedAt,
-      listener: meta.client.listener,
-      senderGroup: meta.client.senderGroup,
-      hatPolicy: meta.client.hatPolicy,
-      direction: meta.direction,
-      senderIp: meta.client.ip,
-      senderRdns: meta.client.rdns,
-      helo: meta.client.helo,
-      tls: meta.client.tls,
-      authUser: meta.client.authUser,
-      envelopeSender: meta.envelope.mailFrom,
-      messageId: meta.headers.messageId,
-      subject: meta.headers.subject,
-      headerFrom: meta.headers.from,
-      headerTo: meta.headers.to,
-      headerReplyTo: meta.headers.replyTo,
-      size: meta.size,
-      status,
-      reply: replyText,
-      recipients: tx.recipients.map((address) => ({ address, status: 'queued' as const })),
-    })
+    writer.message(trackingRow(meta, status, { reply: replyText, recipients: tx.recipients }))
     writer.events(tx.events)
     writer.observables(envelopeObservables(meta))
   }

@@ -308,7 +308,7 @@ export async function ctiaRoutes(app: HttpApp, options: CtiaRoutesOptions): Prom
           tags: [tag],
           summary: `Delete ${type} entities matching a query (a dry run unless REALLY_DELETE_ALL_THESE_ENTITIES=true)`,
           querystring: z.looseObject(deleteSearchQuery.shape),
-          response: { 200: z.number().int(), 403: z.object({ error: z.string() }) },
+          response: { 200: z.number().int(), 403: z.looseObject({ error: z.string() }) },
         },
       },
       async (request, reply) => {

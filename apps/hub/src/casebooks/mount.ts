@@ -27,6 +27,7 @@ import {
 import { IncidentService } from '../incidents/incident-service.js'
 import { JudgementService } from '../judgements/judgement-service.js'
 import { BlockPushService, type GatewayBlockPusher } from '../sharing/block-push.js'
+import { blockPushRoutes } from '../sharing/block-push-routes.js'
 import { BundleService } from '../sharing/bundle-service.js'
 import { StixExportService } from '../sharing/stix-export.js'
 import { stixRoutes } from '../sharing/stix-routes.js'
@@ -51,6 +52,8 @@ export interface PrivateIntelDeps {
   mail?: { transport: Transporter; from: string }
   /** The tunnel's block-list push; without it `blockPush` is absent. */
   blockPusher?: GatewayBlockPusher
+  /** Called after any change to an org's watches (the tunnel re-sends the watched set). */
+  onWatchChange?: (orgId: string) => void
 }
 
 export interface PrivateIntel {
@@ -87,6 +90,7 @@ export function createPrivateIntel(deps: PrivateIntelDeps): PrivateIntel {
     casebooks,
     clock,
     logger,
+    ...(deps.onWatchChange ? { onChange: deps.onWatchChange } : {}),
     notifier: new WatchNotifier({
       logger,
       ...(deps.onConsoleNotification ? { console: deps.onConsoleNotification } : {}),
@@ -162,7 +166,8 @@ export function onGatewayEvent(
 
 /**
  * Registers the area's routes on the hub's app (behind its auth layer): `/ctia/...` and, under
- * `/api/v1`, the active case, watchlist, automatic-incident policy and STIX exports.
+ * `/api/v1`, the active case, watchlist, automatic-incident policy, STIX exports and (with a
+ * block pusher) the block pushes.
  */
 export async function registerPrivateIntelRoutes(
   app: HttpApp,
@@ -186,6 +191,7 @@ export async function registerPrivateIntelRoutes(
       await api.register(watchlistRoutes, { watchlist: pi.watchlist, callerOf })
       await api.register(autoPolicyRoutes, { policies: pi.autoPolicies, callerOf })
       await api.register(stixRoutes, { stix: pi.stix, callerOf })
+      if (pi.blockPush) await api.register(blockPushRoutes, { blockPush: pi.blockPush, callerOf })
     },
     { prefix: '/api/v1' },
   )

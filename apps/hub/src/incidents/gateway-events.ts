@@ -75,7 +75,8 @@ export type GatewayEvent = z.infer<typeof gatewayEventSchema>
 export type GatewayEventOutcome =
   | { ok: true; kind: 'detection'; result: AutoIncidentResult }
   | { ok: true; kind: 'message_observed'; sightings: number }
-  | { ok: false; error: string }
+  /** `retry`: the hub could not process a valid event now; the gateway sends it again later. */
+  | { ok: false; error: string; retry: boolean }
 
 /**
  * The hub side of the gateways' private-intelligence events: detections feed automatic
@@ -114,7 +115,7 @@ export class GatewayEventHandler {
         { event: 'GATEWAY_EVENT_REJECTED', orgId: device.orgId, deviceId: device.deviceId, error },
         'gateway event refused',
       )
-      return { ok: false, error }
+      return { ok: false, error, retry: false }
     }
     const event = parsed.data
     try {
@@ -142,7 +143,11 @@ export class GatewayEventHandler {
         },
         'gateway event handling failed',
       )
-      return { ok: false, error: 'the hub could not process the event; it will be retried' }
+      return {
+        ok: false,
+        error: 'the hub could not process the event; it will be retried',
+        retry: true,
+      }
     }
   }
 }

@@ -30,12 +30,15 @@ export interface GatewayPushResult {
   error?: string
 }
 
+/** Adding entries blocks; removing them (same kind and value) unblocks. */
+export type BlockAction = 'add' | 'remove'
+
 /**
  * The tunnel side: delivers entries to every registered gateway of the org and reports each
  * gateway's answer (an offline gateway is a failed result, not an exception).
  */
 export interface GatewayBlockPusher {
-  push(orgId: string, entries: BlockEntry[]): Promise<GatewayPushResult[]>
+  push(orgId: string, entries: BlockEntry[], action?: BlockAction): Promise<GatewayPushResult[]>
 }
 
 /**
@@ -112,19 +115,27 @@ export class BlockPushService {
   async pushCasebook(
     caller: Caller,
     casebookId: string,
-    options: { expiresAt?: number | null; context?: WriteContext } = {},
+    options: { expiresAt?: number | null; context?: WriteContext; action?: BlockAction } = {},
   ): Promise<BlockPushOutcome> {
     const casebook = await this.deps.entities.get(caller, 'casebook', casebookId)
     const observables = Array.isArray(casebook.doc.observables)
       ? (casebook.doc.observables as { type: string; value: string }[])
       : []
-    return this.push(caller, casebook, observables, options.expiresAt ?? null, options.context)
+    return this.push(
+      caller,
+      casebook,
+      observables,
+      options.expiresAt ?? null,
+      options.context,
+      options.action,
+    )
   }
 
   async pushJudgement(
     caller: Caller,
     judgementId: string,
     context: WriteContext = {},
+    action: BlockAction = 'add',
   ): Promise<BlockPushOutcome> {
     const judgement = await this.deps.entities.get(caller, 'judgement', judgementId)
     if (judgement.doc.disposition !== 2)
@@ -135,7 +146,7 @@ export class BlockPushService {
     const end = (judgement.doc.valid_time as { end_time?: string } | undefined)?.end_time
     const expiresAt = end ? Date.parse(end) : null
     const observable = judgement.doc.observable as { type: string; value: string }
-    return this.push(caller, judgement, [observable], expiresAt, context)
+    return this.push(caller, judgement, [observable], expiresAt, context, action)
   }
 
   private async push(
@@ -144,6 +155,7 @@ export class BlockPushService {
     observables: { type: string; value: string }[],
     expiresAt: number | null,
     context: WriteContext = {},
+    action: BlockAction = 'add',
   ): Promise<BlockPushOutcome> {
     const title = typeof source.doc.title === 'string' ? ` "${source.doc.title}"` : ''
     const { entries, skipped } = blockEntriesFor(observables, {
@@ -152,14 +164,15 @@ export class BlockPushService {
       expiresAt,
       externalRef: idUrl(this.deps.baseUrl, source.entityType, source.id),
     })
-    const gateways = entries.length > 0 ? await this.deps.pusher.push(caller.orgId, entries) : []
+    const gateways =
+      entries.length > 0 ? await this.deps.pusher.push(caller.orgId, entries, action) : []
     const failed = gateways.filter((g) => !g.ok).length
     await this.deps.audit.record({
       orgId: caller.orgId,
       actor: auditActorOf(caller),
       source: context.source ?? 'api',
       remoteIp: context.remoteIp ?? null,
-      action: `${source.entityType}.push_blocks`,
+      action: `${source.entityType}.${action === 'add' ? 'push_blocks' : 'remove_blocks'}`,
       target: { type: source.entityType, id: source.id },
       outcome: failed === 0 ? 'success' : 'failure',
       details: {

@@ -44,6 +44,12 @@ export interface DeviceTunnelOptions {
   maxFrameBytes: number
   /** Extra handlers for events gateways push (later features subscribe here). */
   onDeviceEvent?: (device: DeviceConnection, topic: string, data: unknown) => void
+  /** Extra methods gateways call (later features serve theirs here), by method name. */
+  requests?: Readonly<
+    Record<string, (params: unknown, device: DeviceConnection) => Promise<unknown>>
+  >
+  /** Called after a device said hello (it is ready for the hub's calls). */
+  onDeviceReady?: (device: DeviceConnection) => void
 }
 
 /**
@@ -75,6 +81,13 @@ export class DeviceTunnel {
               params,
             ),
           [TUNNEL_METHODS.eventsPush]: (params, call) => this.events(params, call),
+          ...Object.fromEntries(
+            Object.entries(options.requests ?? {}).map(([method, handler]) => [
+              method,
+              (params: unknown, call: CallContext<DeviceConnection>) =>
+                handler(params, call.context),
+            ]),
+          ),
         },
         onEvent: (topic, data, peer) => options.onDeviceEvent?.(peer.context, topic, data),
       },
@@ -200,6 +213,8 @@ export class DeviceTunnel {
   private async hello(params: unknown, call: CallContext<DeviceConnection>): Promise<HelloResult> {
     const status = parse(deviceStatus, params)
     await this.options.devicesRepo.updateFacts(call.context.deviceId, status)
+    // After the reply is on its way: the device serves the hub's calls once it said hello.
+    setImmediate(() => this.options.onDeviceReady?.(call.context))
     return {
       deviceId: call.context.deviceId,
       orgId: call.context.orgId,

@@ -52,6 +52,9 @@ function isFinished(status: unknown): boolean {
  * becomes a sighting on the watch, is notified on the channels the watch names, and, when the
  * watch asks for it, opens an incident (or adds to the open one).
  */
+/** Cap of the watched set sent to gateways (the tunnel's `intelWatchlist` maximum). */
+const MAX_WATCHED = 50_000
+
 export class WatchlistService {
   private readonly clock: Clock
 
@@ -65,6 +68,8 @@ export class WatchlistService {
       casebooks: CasebookService
       logger: Logger
       clock?: Clock
+      /** Called after any change to an org's watches (the tunnel re-sends the watched set). */
+      onChange?: (orgId: string) => void
     },
   ) {
     this.clock = deps.clock ?? systemClock
@@ -118,6 +123,21 @@ export class WatchlistService {
     if (!(await this.deps.watches.delete(caller.orgId, id)))
       throw privateIntelErrors.ENTITY_NOT_FOUND({ entity: 'watch', id })
     await this.record(caller, 'watch.delete', id, context)
+  }
+
+  /** Every observable the org's active watches name (what its gateways report on). */
+  async watchedObservables(orgId: string): Promise<{ type: string; value: string }[]> {
+    const out: { type: string; value: string }[] = []
+    for (let offset = 0; offset < MAX_WATCHED; offset += 1000) {
+      const { watches } = await this.deps.watches.list(orgId, {
+        activeOnly: true,
+        limit: 1000,
+        offset,
+      })
+      out.push(...watches.map((w) => ({ type: w.observable.type, value: w.observable.value })))
+      if (watches.length < 1000) break
+    }
+    return out
   }
 
   async sightings(caller: Caller, id: string, options: { limit?: number; offset?: number } = {}) {
@@ -264,5 +284,6 @@ export class WatchlistService {
       outcome: 'success',
       details,
     })
+    this.deps.onChange?.(caller.orgId)
   }
 }

@@ -1,0 +1,141 @@
+import { describeError, type Logger } from '@postern/core'
+import type { DevicesRepo } from '@postern/store'
+import {
+  INTEL_MODULE_PATHS,
+  intelBlockResult,
+  intelEventsPush,
+  type IntelEventsResult,
+} from '@postern/tunnel'
+import type { GatewayEventOutcome } from '../incidents/gateway-events.js'
+import type {
+  BlockAction,
+  BlockEntry,
+  GatewayBlockPusher,
+  GatewayPushResult,
+} from '../sharing/block-push.js'
+import { hubErrors } from '../errors.js'
+import type { DeviceConnection, DeviceTunnel } from './device-tunnel.js'
+
+/** Entries per block-change call (the tunnel schema's maximum). */
+const BLOCK_CHUNK = 5000
+
+export interface GatewayIntelDeps {
+  tunnel: DeviceTunnel
+  devices: DevicesRepo
+  logger: Logger
+  /** The org's watched observables (the watchlist service). */
+  watched: (orgId: string) => Promise<{ type: string; value: string }[]>
+  /** Handles one gateway event body (the private-intel `GatewayEventHandler`). */
+  handleEvent: (
+    device: { orgId: string; deviceId: string },
+    body: unknown,
+  ) => Promise<GatewayEventOutcome>
+}
+
+/**
+ * Private intelligence between the hub and its gateways over the device tunnels: block-list
+ * changes go to every registered gateway of the org (an offline one is reported as failed, not
+ * retried: the analyst sees it and pushes again), the org's watched observables go to each
+ * gateway when it connects and whenever a watch changes, and the gateways' event batches
+ * (`intel.events`) are handed to the event handler one by one.
+ */
+export class GatewayIntel implements GatewayBlockPusher {
+  constructor(private readonly deps: GatewayIntelDeps) {}
+
+  async push(
+    orgId: string,
+    entries: BlockEntry[],
+    action: BlockAction = 'add',
+  ): Promise<GatewayPushResult[]> {
+    const devices = await this.deps.devices.list(orgId)
+    return Promise.all(devices.map((device) => this.pushTo(orgId, device.id, entries, action)))
+  }
+
+  private async pushTo(
+    orgId: string,
+    deviceId: string,
+    entries: BlockEntry[],
+    action: BlockAction,
+  ): Promise<GatewayPushResult> {
+    if (!this.deps.tunnel.isConnected(deviceId))
+      return { deviceId, ok: false, error: hubErrors.DEVICE_NOT_CONNECTED({ deviceId }).message }
+    let changed = 0
+    const refused: string[] = []
+    try {
+      for (let i = 0; i < entries.length; i += BLOCK_CHUNK) {
+        const reply = intelBlockResult.parse(
+          await this.deps.tunnel.callModule(orgId, deviceId, INTEL_MODULE_PATHS.blocks, {
+            action,
+            entries: entries.slice(i, i + BLOCK_CHUNK),
+          }),
+        )
+        changed += reply.changed
+        refused.push(...reply.refused.map((r) => `${r.kind}:${r.value}: ${r.reason}`))
+      }
+    } catch (err) {
+      return { deviceId, ok: false, added: changed, error: describeError(err).slice(0, 500) }
+    }
+    return refused.length === 0
+      ? { deviceId, ok: true, added: changed }
+      : {
+          deviceId,
+          ok: false,
+          added: changed,
+          error: `refused ${refused.join('; ')}`.slice(0, 500),
+        }
+  }
+
+  /** Sends the org's watched observables to each of its connected gateways. */
+  async syncWatchlist(orgId: string): Promise<void> {
+    const devices = await this.deps.devices.list(orgId)
+    const connected = devices.filter((d) => this.deps.tunnel.isConnected(d.id))
+    if (connected.length === 0) return
+    const observables = await this.deps.watched(orgId)
+    await Promise.all(connected.map((d) => this.sendWatchlist(orgId, d.id, observables)))
+  }
+
+  /** For the tunnel's `onDeviceReady`: a gateway that (re)connects gets the current watchlist. */
+  async deviceReady(device: DeviceConnection): Promise<void> {
+    await this.sendWatchlist(device.orgId, device.deviceId, await this.deps.watched(device.orgId))
+  }
+
+  private async sendWatchlist(
+    orgId: string,
+    deviceId: string,
+    observables: { type: string; value: string }[],
+  ): Promise<void> {
+    try {
+      await this.deps.tunnel.callModule(orgId, deviceId, INTEL_MODULE_PATHS.watchlist, {
+        observables,
+      })
+    } catch (err) {
+      // The next connection or watch change sends the whole set again.
+      this.deps.logger.warn(
+        { event: 'WATCHLIST_SYNC_FAILED', orgId, deviceId, err: describeError(err) },
+        'watchlist not sent to the gateway',
+      )
+    }
+  }
+
+  /** The `intel.events` method: one result per event, in order. */
+  async events(params: unknown, device: DeviceConnection): Promise<IntelEventsResult> {
+    const parsed = intelEventsPush.safeParse(params)
+    if (!parsed.success)
+      throw hubErrors.DEVICE_CALL_INVALID({
+        reason: parsed.error.issues[0]?.message ?? 'invalid intel.events body',
+      })
+    const results: IntelEventsResult['results'] = []
+    for (const body of parsed.data.events) {
+      const outcome = await this.deps.handleEvent(
+        { orgId: device.orgId, deviceId: device.deviceId },
+        body,
+      )
+      results.push(
+        outcome.ok
+          ? { ok: true, retry: false }
+          : { ok: false, retry: outcome.retry, error: outcome.error.slice(0, 2000) },
+      )
+    }
+    return { results }
+  }
+}
