@@ -11,6 +11,11 @@ interface DemoSummary {
   }
   samples: { label: string; mid: number; status: string; verdicts: string[]; timeline: string[] }[]
   remediation: { url: string; found: number[]; results: { recipient: string; status: string }[] }
+  investigate: {
+    observables: { type: string; value: string }[]
+    recommended: { action: string; observable: string; reason: string }[]
+    block: { domain: string; status: string; gateways: string[] }
+  }
   intel: {
     casebook: { id: string; title: string; observables: number }
     incidents: { id: string; title: string; status: string }[]
@@ -67,6 +72,20 @@ describe('postern demo', () => {
       ['alice@example.com', 'done'],
       ['carol@example.com', 'done'],
     ])
+  })
+
+  it('inspects a pasted phishing report on the hub and blocks the sender domain on the gateway', () => {
+    expect(summary.investigate.observables).toEqual(
+      expect.arrayContaining([
+        { type: 'url', value: 'https://www.mybank.example/secure/login' },
+        { type: 'email_subject', value: 'Unusual sign-in' },
+      ]),
+    )
+    expect(summary.investigate.block).toEqual({
+      domain: 'bank-alerts.example',
+      status: 'success',
+      gateways: ['demo-gateway'],
+    })
   })
 
   it('serves the gateway API with the printed credentials', async () => {

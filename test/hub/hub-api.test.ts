@@ -301,7 +301,7 @@ describe.each(BACKENDS)('hub API on %s', (dialect) => {
       })
       expect(health.json()).toEqual({ deviceId, reply: { data: { status: 'ok' } } })
       // Besides the module call, the hub syncs the org's watchlist when the tunnel opens.
-      expect(calls.filter((c) => c.path !== '/postern/watchlist')).toEqual([
+      expect(calls.filter((c) => (c as { path: string }).path !== '/postern/watchlist')).toEqual([
         { path: '/health', body: null },
       ])
       expect(calls).toContainEqual({ path: '/postern/watchlist', body: { observables: [] } })

@@ -2,13 +2,14 @@ import nodemailer from 'nodemailer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '@postern/core'
 import { SCOPE_CATALOGUE } from '@postern/hub'
-import { sql } from 'kysely'
 import { TrackingSearchRepository } from '@postern/store'
 import { createTestDatabase, type TestDatabase } from '@postern/store/testing'
 import { tempDir, waitFor } from '@postern/testkit'
 import { TUNNEL_METHODS, TunnelClient, moduleCall } from '@postern/tunnel'
 import { Gateway, gatewayConfigSchema } from '../../apps/gateway/src/index.js'
 import { ModuleRegistry } from '../../apps/gateway/src/cloud/modules.js'
+import { contentPipelineExtension } from '../../apps/gateway/src/pipeline/extension.js'
+import type { ContentPipelineSetup } from '../../apps/gateway/src/pipeline/setup.js'
 import { relayModuleExtension } from '../../apps/gateway/src/relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from '../../apps/gateway/src/relay-module/tunnel.js'
 import { remediationExtension } from '../../apps/gateway/src/remediation/extension.js'
@@ -36,27 +37,9 @@ function phish(to: string): string {
   ].join('\r\n')
 }
 
-/**
- * The content pipeline's analysis tables (`message_analysis`, `message_urls`,
- * `message_attachments`), which tracking search reads, arrive with the pipeline's migration —
- * not on this branch yet. Until then the test creates them empty, as that migration will, so
- * that tracking search runs; URL and attachment rows (and verdicts) come only from the pipeline.
- */
-async function createPipelineTables(gateway: Gateway): Promise<void> {
-  const db = gateway.database.db
-  await sql`create table if not exists message_analysis (mid bigint primary key, verdicts text not null default '', spam integer not null default 0, virus integer not null default 0, malformed integer not null default 0, blocked integer not null default 0, phish integer not null default 0, auth_failed integer not null default 0, quarantined integer not null default 0, spf text, dkim text, dmarc text, policy text, summary text not null default '{}')`.execute(
-    db,
-  )
-  await sql`create table if not exists message_urls (mid bigint not null, idx integer not null, url text not null, host text not null, domain text not null, sources text not null)`.execute(
-    db,
-  )
-  await sql`create table if not exists message_attachments (mid bigint not null, idx integer not null, parent_idx integer, part text not null, filename text, declared_type text, sniffed_type text, extension text, size bigint not null, sha256 text, md5 text, sha1 text, encrypted integer not null, macros integer not null)`.execute(
-    db,
-  )
-}
-
 interface GatewayUnderTest {
   gateway: Gateway
+  content: ContentPipelineSetup
   db: TestDatabase
   dir: ReturnType<typeof tempDir>
   tunnel: TunnelClient
@@ -96,20 +79,28 @@ describe('hub investigate and respond end to end', () => {
       ],
       smtpRoutes: [{ domain, to: [`127.0.0.1:${bridge.port}`], tls: 'none' }],
       tracking: { flushInterval: '20ms' },
+      rdns: { forTracking: false },
+      // The phishing verdict comes from the independent intel module; the gateways' own
+      // phishing check would quarantine the mail before it reaches the mailboxes.
+      pipeline: {
+        workers: 1,
+        authentication: { enabled: false },
+        scanners: { builtin: { phishing: { enabled: false } } },
+      },
       remediation: {
         forward: { address: 'soc@example.org', from: `postern@${name}.example.org` },
         relay: { host: soc.host, port: soc.port, security: 'none' },
         retryBackoffMs: 10,
       },
     })
-    // The relay module reads the remediation parts set up just before it.
-    const relayWithParts = relayModuleExtension(remediation)
+    // The relay module reads the block lists and remediation parts set up just before it.
+    let content: ContentPipelineSetup | undefined
+    const relayWithParts = relayModuleExtension(remediation, () => content)
     const gateway = await Gateway.create(config, {
       logger: silentLogger(),
-      extensions: [remediation, relayWithParts],
+      extensions: [contentPipelineExtension((s) => (content = s)), remediation, relayWithParts],
     })
     const addresses = await gateway.start()
-    await createPipelineTables(gateway)
     await remediation.parts!.module.profiles.create(
       {
         name: 'dovecot',
@@ -163,6 +154,7 @@ describe('hub investigate and respond end to end', () => {
     })
     return {
       gateway,
+      content: content!,
       db,
       dir,
       tunnel,
@@ -171,7 +163,12 @@ describe('hub investigate and respond end to end', () => {
     }
   }
 
-  async function deliver(through: GatewayUnderTest, recipients: string[]): Promise<void> {
+  /** The phishing mail over SMTP (real client): accepted, or the server's refusal code. */
+  async function sendPhish(
+    through: GatewayUnderTest,
+    recipients: string[],
+    messageId: string,
+  ): Promise<number | 'accepted'> {
     const client = nodemailer.createTransport({
       host: '127.0.0.1',
       port: through.smtpPort,
@@ -181,11 +178,18 @@ describe('hub investigate and respond end to end', () => {
     try {
       await client.sendMail({
         envelope: { from: 'helpdesk@login-micros0ft.com', to: recipients },
-        raw: phish(recipients.join(', ')),
+        raw: phish(recipients.join(', ')).replace(MESSAGE_ID, messageId),
       })
+      return 'accepted'
+    } catch (err) {
+      return (err as { responseCode?: number }).responseCode ?? -1
     } finally {
       client.close()
     }
+  }
+
+  async function deliver(through: GatewayUnderTest, recipients: string[]): Promise<void> {
+    expect(await sendPhish(through, recipients, MESSAGE_ID)).toBe('accepted')
     const search = new TrackingSearchRepository(
       through.gateway.database.db,
       through.gateway.database.dialect,
@@ -199,6 +203,37 @@ describe('hub investigate and respond end to end', () => {
       },
       { what: 'delivery', timeoutMs: 30_000 },
     )
+  }
+
+  /** One more message from the phishing domain. */
+  const sendAnother = (through: GatewayUnderTest, to: string) =>
+    sendPhish(through, [to], `again-${Date.now()}@login-micros0ft.com`)
+
+  async function session(email: string) {
+    await hub.hub.admin.createUser({
+      org: 'Org A',
+      email,
+      role: 'analyst',
+      password: 'correct horse battery',
+    })
+    const login = await hub.hub.app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { email, password: 'correct horse battery' },
+    })
+    expect(login.statusCode).toBe(200)
+    const cookie = login.cookies.find((c) => c.name === 'postern_hub_session')
+    const headers = {
+      cookie: `postern_hub_session=${cookie?.value}`,
+      'x-csrf-token': login.json().csrfToken as string,
+    }
+    return (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
+      hub.hub.app.inject({
+        method,
+        url,
+        headers,
+        ...(payload !== undefined ? { payload: payload as object } : {}),
+      })
   }
 
   function call(method: 'POST', url: string, payload?: unknown) {
@@ -345,5 +380,131 @@ describe('hub investigate and respond end to end', () => {
       )
     }
     expect(soc.messages.filter((m) => m.raw.toString().includes(MESSAGE_ID))).toHaveLength(3)
+  })
+
+  it('marks the recommended steps for the malicious URL first, with their reasons', async () => {
+    const res = await call('POST', '/iroh/iroh-response/respond/observables', [
+      { type: 'url', value: PHISH_URL },
+    ])
+    expect(res.statusCode).toBe(200)
+    const data = res.json().data as Record<string, unknown>[]
+    const recommended = data.filter((a) => a.recommended === true)
+    expect(recommended.map((a) => [a.module, a.id, a['query-params'], a.priority])).toEqual([
+      [
+        'Gateways',
+        'forward-and-delete',
+        { observable_type: 'email_messageid', observable_value: MESSAGE_ID },
+        1,
+      ],
+      [
+        'Gateways',
+        'block',
+        { observable_type: 'domain', observable_value: 'login-micros0ft.com' },
+        2,
+      ],
+      ['Postern hub', 'add-to-case', { observable_type: 'url', observable_value: PHISH_URL }, 3],
+    ])
+    expect(data.slice(0, 3)).toEqual(recommended)
+    for (const step of recommended) {
+      expect(step.reason).toMatch(/^Malicious verdict for url .* from Intel: /)
+    }
+    // What is not recommended is still offered (blocking the URL itself on both gateways).
+    const blockUrl = data.find(
+      (a) =>
+        a.id === 'block' &&
+        (a['query-params'] as { observable_type: string }).observable_type === 'url',
+    )
+    expect(blockUrl).toMatchObject({ module: 'Gateways' })
+    expect(blockUrl?.recommended).toBeUndefined()
+  })
+
+  it('"block domain" makes both gateways refuse the next message from that domain, and unblock lets it in again', async () => {
+    const actions = (
+      await call('POST', '/iroh/iroh-response/respond/observables', [
+        { type: 'domain', value: 'login-micros0ft.com' },
+      ])
+    ).json().data as { module: string; id: string; url: string }[]
+    const block = actions.find((a) => a.module === 'Gateways' && a.id === 'block')!
+    const blocked = await call('POST', `/iroh/iroh-response${block.url}`)
+    expect(blocked.statusCode).toBe(200)
+    const result = blocked.json().data
+    expect(result.status).toBe('success')
+    expect(result.results.map((r: { gateway: string }) => r.gateway).sort()).toEqual(['gw1', 'gw2'])
+    for (const g of gateways) {
+      expect(
+        await g.content.blocklists.findValue('sender_domain', 'login-micros0ft.com'),
+      ).toMatchObject({
+        source: 'hub',
+        externalRef: `hub:block:${result.hub_action_id}`,
+      })
+    }
+    expect(await sendAnother(gateways[0]!, 'alice@example.org')).toBe(550)
+    expect(await sendAnother(gateways[1]!, 'carol@example.net')).toBe(550)
+
+    const unblock = (
+      await call('POST', '/iroh/iroh-response/respond/observables', [
+        { type: 'domain', value: 'login-micros0ft.com' },
+      ])
+    )
+      .json()
+      .data.find((a: { id: string }) => a.id === 'unblock')
+    expect((await call('POST', `/iroh/iroh-response${unblock.url}`)).json().data.status).toBe(
+      'success',
+    )
+    expect(await sendAnother(gateways[0]!, 'alice@example.org')).toBe('accepted')
+  })
+
+  it('with approval required, the recommended block stays pending until a second user approves it', async () => {
+    const listed = await hub.hub.app.inject({
+      method: 'GET',
+      url: '/iroh/iroh-int/module-instance',
+      headers: { authorization: `Bearer ${token}` },
+    })
+    const instance = (listed.json() as { id: string; name: string }[]).find(
+      (i) => i.name === 'Gateways',
+    )!
+    const patched = await hub.hub.app.inject({
+      method: 'PATCH',
+      url: `/iroh/iroh-int/module-instance/${instance.id}`,
+      headers: { authorization: `Bearer ${token}` },
+      payload: { settings: { devices: 'all', approval_required: ['block'] } },
+    })
+    expect(patched.statusCode).toBe(200)
+    const alice = await session('alice@a.example')
+    const bob = await session('bob@a.example')
+
+    const run = await alice('POST', '/iroh/iroh-response/respond/recommended', [
+      { type: 'url', value: PHISH_URL },
+    ])
+    expect(run.statusCode).toBe(200)
+    const { data, errors } = run.json()
+    expect(data.status).toBe('pending')
+    const blockStep = data.steps.find((s: { id: string }) => s.id === 'block')
+    expect(blockStep).toMatchObject({
+      status: 'pending',
+      observable: { type: 'domain', value: 'login-micros0ft.com' },
+    })
+    // Every message that carried the URL (the first, and the one let in after the unblock) is
+    // removed first, then the block, then the case.
+    const ids = data.steps.map((s: { id: string }) => s.id)
+    expect(ids).toEqual(['forward-and-delete', 'forward-and-delete', 'block', 'add-to-case'])
+    expect(errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ module: 'Late', code: 'module timeout' })]),
+    )
+    // Pending: the domain still gets in.
+    expect(await sendAnother(gateways[1]!, 'carol@example.net')).toBe('accepted')
+
+    const own = await alice('POST', `/api/v1/approvals/${blockStep.approval_id}/approve`, {})
+    expect(own.json().error.code).toBe('HUB_ERR_APPROVAL_OWN_REQUEST')
+    const approved = await bob('POST', `/api/v1/approvals/${blockStep.approval_id}/approve`, {
+      comment: 'confirmed phishing campaign',
+    })
+    expect(approved.statusCode).toBe(200)
+    expect(approved.json()).toMatchObject({
+      status: 'approved',
+      result: { data: { status: 'success' } },
+    })
+    expect(await sendAnother(gateways[0]!, 'alice@example.org')).toBe(550)
+    expect(await sendAnother(gateways[1]!, 'carol@example.net')).toBe(550)
   })
 })

@@ -19,6 +19,7 @@ import { cloudHostOf, openCloudContext, type CloudStatus } from '@postern/gatewa
 import { Hub, hubConfigSchema } from '@postern/hub'
 import { demoErrors } from './errors.js'
 import { GatewayApi } from './gateway-client.js'
+import { investigateAndRespond, type InvestigateOutcome } from './investigate.js'
 import { demoIntel, type DemoIntel } from './hub-intel.js'
 import {
   CAMPAIGN_URL,
@@ -63,6 +64,8 @@ export interface RunningDemo {
   credentials: DemoCredentials
   outcomes: SampleOutcome[]
   remediation: { url: string; found: number[]; results: { recipient: string; status: string }[] }
+  /** Inspect → respond on the hub: recommended steps and the phishing domain blocked. */
+  investigate: InvestigateOutcome
   /** The hub's casebook of the demo's phishing and the incidents the gateway raised. */
   intel: DemoIntel
   stop(): Promise<void>
@@ -128,6 +131,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     outcomes.push(await settle(gateway, api, sample.label, mid))
   }
   const remediation = await remediateCampaign(gateway, api)
+  const investigate = await investigateAndRespond(hub)
   const intel = await demoIntel(hub, DEMO_ORG)
 
   let tick = 0
@@ -151,6 +155,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     credentials,
     outcomes,
     remediation,
+    investigate,
     intel,
     async stop() {
       if (timer) clearInterval(timer)

@@ -79,6 +79,7 @@ function summaryJson(demo: RunningDemo): Record<string, unknown> {
     },
     samples: demo.outcomes,
     remediation: demo.remediation,
+    investigate: demo.investigate,
     intel: demo.intel,
   }
 }
@@ -124,6 +125,18 @@ function renderSummary(demo: RunningDemo): string {
     lines.push(`  found by URL: MID ${remediation.found.join(', ')}; deleted from the mailboxes:`)
     for (const r of remediation.results) lines.push(`  - ${printable(r.recipient)}: ${r.status}`)
   }
+  const { investigate } = demo
+  lines.push('', 'Investigate and respond on the hub (a pasted phishing report)')
+  lines.push(
+    `  inspect found     ${investigate.observables.map((o) => printable(`${o.type} ${o.value}`)).join(', ')}`,
+  )
+  for (const r of investigate.recommended)
+    lines.push(
+      `  recommended       ${printable(r.action)} ${printable(r.observable)}: ${printable(r.reason)}`,
+    )
+  lines.push(
+    `  block domain      ${printable(investigate.block.domain)} on ${investigate.block.gateways.map(printable).join(', ') || 'no gateway'}: ${printable(investigate.block.status)}`,
+  )
   const { casebook, incidents } = demo.intel
   lines.push(
     '',

@@ -4,6 +4,7 @@ import { Gateway, type GatewayExtension } from './gateway.js'
 import { cloudExtension } from './cloud/extension.js'
 import { hubIntelExtension } from './intel/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
+import type { ContentPipelineSetup } from './pipeline/setup.js'
 import { relayModuleExtension } from './relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from './relay-module/tunnel.js'
 import { remediationExtension } from './remediation/extension.js'
@@ -14,10 +15,14 @@ import { remediationExtension } from './remediation/extension.js'
  */
 export function defaultExtensions(): GatewayExtension[] {
   const remediation = remediationExtension()
-  const relayModule = relayModuleExtension(remediation)
+  let content: ContentPipelineSetup | undefined
+  const relayModule = relayModuleExtension(remediation, () => content)
   const intel = hubIntelExtension()
   return [
-    contentPipelineExtension((setup) => intel.useBlocklists(setup.blocklists)),
+    contentPipelineExtension((setup) => {
+      content = setup
+      intel.useBlocklists(setup.blocklists)
+    }),
     remediation,
     relayModule,
     // The hub reaches this gateway's relay module through the tunnel the connector keeps open;

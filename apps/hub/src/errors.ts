@@ -188,4 +188,24 @@ export const hubErrors = defineErrors('HUB', {
     hint: 'Approve from the console, or with an API client owned by the approving user.',
     status: 403,
   },
+  TICKET_INTEGRATION_NOT_FOUND: {
+    message: 'No ticket integration {id} in this organisation',
+    hint: 'List them with GET /api/v1/ticket-integrations; the integration name is also accepted.',
+    status: 404,
+  },
+  TICKET_INTEGRATION_EXISTS: {
+    message: 'A ticket integration named "{name}" already exists',
+    hint: 'Choose another name, or delete the existing integration first.',
+    status: 409,
+  },
+  TICKET_INTEGRATION_DISABLED: {
+    message: 'Ticket integration "{name}" is disabled',
+    hint: 'Use another integration, or ask an admin to enable this one.',
+    status: 409,
+  },
+  TICKET_NOT_FOUND: {
+    message: 'No ticket {id} in this organisation',
+    hint: 'List tickets with GET /api/v1/tickets.',
+    status: 404,
+  },
 })

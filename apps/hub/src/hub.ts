@@ -16,6 +16,8 @@ import { ActionRequestsRepo } from '@postern/store'
 import { ApprovalService } from './investigate/enrich/approvals.js'
 import { EnrichService } from './investigate/enrich/enrich-service.js'
 import { FanOut } from './investigate/enrich/fan-out.js'
+import { registerTicketRoutes } from './tickets/routes.js'
+import { RecommendedActions } from './investigate/enrich/recommended-actions.js'
 import { RespondService } from './investigate/enrich/respond-service.js'
 import { registerEnrichRoutes } from './investigate/enrich/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
@@ -167,9 +169,11 @@ export class Hub {
       await registerEnrichRoutes(app, {
         enrich: new EnrichService(fanOutDeps),
         respond,
+        recommended: new RecommendedActions({ ...fanOutDeps, respond }),
         approvals,
         maxObservables: config.investigate.maxObservables,
       })
+      registerTicketRoutes(app, services.tickets)
       await registerPrivateIntelRoutes(app, privateIntel, {
         baseUrl: () => services.publicUrl,
         callerOf: (request) => request.auth,

@@ -7,6 +7,7 @@ import {
   Database,
   DevicesRepo,
   ModulesRepo,
+  TicketsRepo,
   OrgsRepo,
   RegistrationTokensRepo,
   SessionsRepo,
@@ -26,6 +27,7 @@ import type { HubConfig } from './config.js'
 import { DeviceService } from './devices/device-service.js'
 import { hubErrors } from './errors.js'
 import { ModuleService } from './investigate/modules/module-service.js'
+import { TicketService } from './tickets/ticket-service.js'
 import { OrgService } from './orgs/org-service.js'
 import { TelemetryService } from './telemetry/telemetry-service.js'
 import { UserService } from './users/user-service.js'
@@ -50,6 +52,8 @@ export interface HubServices {
   telemetry: TelemetryService
   /** Module types and instances (enrich and respond fan-outs). */
   modules: ModuleService
+  /** IT ticket integrations and tickets. */
+  tickets: TicketService
   repos: {
     orgs: OrgsRepo
     users: UsersRepo
@@ -169,6 +173,13 @@ export async function openHubServices(options: OpenServicesOptions): Promise<Hub
         retentionMs: config.telemetry.retentionDays * 86_400_000,
       }),
       modules: new ModuleService({ repo: new ModulesRepo(db), box, audit, clock }),
+      tickets: new TicketService({
+        repo: new TicketsRepo(db),
+        box,
+        audit,
+        clock,
+        publicUrl: () => services.publicUrl,
+      }),
       repos,
     }
     await bootstrapFirstAdmin(services)

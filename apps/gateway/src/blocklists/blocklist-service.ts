@@ -170,6 +170,17 @@ export class BlocklistService {
     return entry
   }
 
+  /** The entry holding a value (normalised first), if any; an invalid value is in no list. */
+  async findValue(kind: BlocklistKind, value: string): Promise<BlocklistEntry | undefined> {
+    let normalised: string
+    try {
+      normalised = normaliseBlocklistValue(kind, value)
+    } catch {
+      return undefined
+    }
+    return this.store.find(kind, normalised)
+  }
+
   /** Removes the entry of a value (as the hub's "unblock" names values, not ids). */
   async removeValue(kind: BlocklistKind, value: string, actor: Actor): Promise<BlocklistEntry> {
     const normalised = normaliseBlocklistValue(kind, value)

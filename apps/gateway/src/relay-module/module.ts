@@ -1,8 +1,22 @@
 import { CTIM_SCHEMA_VERSION, DISPOSITIONS, transientId, type Observable } from '@postern/ctim'
-import type { Action, ObserveData, Ref, RelayModule, TriggerRequest } from '@postern/relay'
+import type {
+  Action,
+  ObserveData,
+  Ref,
+  RelayModule,
+  RelayResult,
+  TriggerData,
+  TriggerRequest,
+} from '@postern/relay'
 import type { Clock } from '@postern/core'
 import type { RemediationAction, TrackingSearchRepository } from '@postern/store'
 import type { TrackedRemediation } from '../remediation/tracked.js'
+import {
+  BLOCK_ACTION_IDS,
+  blockActionsFor,
+  runBlockAction,
+  type BlockActionDeps,
+} from './block-actions.js'
 import { messagesFor, supportsObservable } from './lookup.js'
 import { MODULE_SOURCE, dispositionOf, messageSighting } from './sightings.js'
 import { GATEWAY_VERSION } from '../cloud/context.js'
@@ -11,6 +25,8 @@ export interface GatewayRelayModuleOptions {
   search: TrackingSearchRepository
   /** Mailbox remediation by MID or Message-ID (absent: the module offers no actions). */
   tracked?: TrackedRemediation
+  /** Block list actions (absent without the content pipeline: no block actions). */
+  blocks?: BlockActionDeps
   /** This gateway's name (its hostname) in titles and sensor coordinates. */
   gatewayName: string
   /** Base URL of the gateway's console/API, for links (read at each call). */
@@ -135,85 +151,100 @@ export function createGatewayRelayModule(options: GatewayRelayModuleOptions): Re
     },
   }
 
-  const tracked = options.tracked
-  if (tracked !== undefined) {
-    module.respondObservables = async (observables: Observable[]) => {
-      const actions: Action[] = []
-      for (const observable of observables.filter((o) => MESSAGE_TYPES.has(o.type))) {
-        if ((await messagesFor(options.search, observable, 1)).length === 0) continue
-        for (const [id, action] of Object.entries(MESSAGE_ACTIONS)) {
-          actions.push({
-            id,
-            title: action.title,
-            description: action.description,
-            categories: [MODULE_SOURCE, 'Remediation'],
-            'query-params': {
-              observable_type: observable.type,
-              observable_value: observable.value,
-            },
-          })
+  const { tracked, blocks } = options
+  if (tracked === undefined && blocks === undefined) return module
+  module.respondObservables = async (observables: Observable[]) => {
+    const actions: Action[] = []
+    for (const observable of observables) {
+      if (tracked !== undefined && MESSAGE_TYPES.has(observable.type)) {
+        if ((await messagesFor(options.search, observable, 1)).length > 0) {
+          actions.push(...messageActions(observable))
         }
       }
-      return { data: actions }
+      if (blocks !== undefined) actions.push(...(await blockActionsFor(observable, blocks)))
     }
-    module.respondTrigger = async (request: TriggerRequest) => {
-      const action = MESSAGE_ACTIONS[request['action-id']]
-      if (!action || !MESSAGE_TYPES.has(request.observable_type)) {
-        return {
-          data: { status: 'failure' },
-          errors: [
-            {
-              code: 'invalid action',
-              message: `Action "${request['action-id']}" does not apply to ${request.observable_type}`,
-              type: 'fatal',
-            },
-          ],
-        }
-      }
-      const byMid = request.observable_type === 'cisco_mid'
-      const mid = Number(/^(\d{1,15})/.exec(request.observable_value)?.[1] ?? NaN)
-      const requestedBy = typeof request.requested_by === 'string' ? request.requested_by : 'hub'
-      const { run, targets } = await tracked.remediate(
-        {
-          action: action.action,
-          ...(byMid ? { mids: [mid] } : { messageIds: [request.observable_value] }),
-          forwardTo: asList(request.forward_to),
-          reason: typeof request.reason === 'string' ? request.reason.slice(0, 1000) : 'hub action',
-          idempotencyKey:
-            typeof request.idempotency_key === 'string' ? request.idempotency_key : undefined,
-          wait: true,
-          details: { hubAction: request['action-id'], requestedBy },
-        },
-        { actor: { type: 'hub', id: requestedBy.slice(0, 200) }, source: 'hub' },
-      )
-      const results = targets.map((t) => ({
-        recipient: t.recipient,
-        status: t.status,
-        forwarded: t.forwarded,
-        deleted: t.deleted,
-        ...(t.error ? { error: t.error } : {}),
-      }))
-      const success = run.status === 'completed'
+    return { data: actions }
+  }
+  module.respondTrigger = async (request: TriggerRequest) => {
+    const actionId = request['action-id']
+    if (blocks !== undefined && (BLOCK_ACTION_IDS as readonly string[]).includes(actionId)) {
+      return runBlockAction(request, blocks)
+    }
+    const action = MESSAGE_ACTIONS[actionId]
+    if (tracked === undefined || !action || !MESSAGE_TYPES.has(request.observable_type)) {
       return {
-        data: {
-          status: success ? 'success' : 'failure',
-          run_id: run.id,
-          counts: run.counts,
-          results,
-        },
-        ...(success
-          ? {}
-          : {
-              errors: [
-                {
-                  code: 'remediation incomplete',
-                  message: `Remediation run ${run.id} ended ${run.status}: ${run.counts.done} done, ${run.counts.notFound} not found, ${run.counts.failed} failed`,
-                  type: 'error',
-                },
-              ],
-            }),
+        data: { status: 'failure' },
+        errors: [
+          {
+            code: 'invalid action',
+            message: `Action "${actionId}" does not apply to ${request.observable_type}`,
+            type: 'fatal',
+          },
+        ],
       }
     }
+    return remediate(tracked, action.action, request)
   }
   return module
+}
+
+function messageActions(observable: Observable): Action[] {
+  return Object.entries(MESSAGE_ACTIONS).map(([id, action]) => ({
+    id,
+    title: action.title,
+    description: action.description,
+    categories: [MODULE_SOURCE, 'Remediation'],
+    'query-params': { observable_type: observable.type, observable_value: observable.value },
+  }))
+}
+
+/** Runs mailbox remediation of the message a MID or Message-ID names, and waits for it. */
+async function remediate(
+  tracked: TrackedRemediation,
+  action: RemediationAction,
+  request: TriggerRequest,
+): Promise<RelayResult<TriggerData>> {
+  const byMid = request.observable_type === 'cisco_mid'
+  const mid = Number(/^(\d{1,15})/.exec(request.observable_value)?.[1] ?? NaN)
+  const requestedBy = typeof request.requested_by === 'string' ? request.requested_by : 'hub'
+  const { run, targets } = await tracked.remediate(
+    {
+      action,
+      ...(byMid ? { mids: [mid] } : { messageIds: [request.observable_value] }),
+      forwardTo: asList(request.forward_to),
+      reason: typeof request.reason === 'string' ? request.reason.slice(0, 1000) : 'hub action',
+      idempotencyKey:
+        typeof request.idempotency_key === 'string' ? request.idempotency_key : undefined,
+      wait: true,
+      details: { hubAction: request['action-id'], requestedBy },
+    },
+    { actor: { type: 'hub', id: requestedBy.slice(0, 200) }, source: 'hub' },
+  )
+  const results = targets.map((t) => ({
+    recipient: t.recipient,
+    status: t.status,
+    forwarded: t.forwarded,
+    deleted: t.deleted,
+    ...(t.error ? { error: t.error } : {}),
+  }))
+  const success = run.status === 'completed'
+  return {
+    data: {
+      status: success ? 'success' : 'failure',
+      run_id: run.id,
+      counts: run.counts,
+      results,
+    },
+    ...(success
+      ? {}
+      : {
+          errors: [
+            {
+              code: 'remediation incomplete',
+              message: `Remediation run ${run.id} ended ${run.status}: ${run.counts.done} done, ${run.counts.notFound} not found, ${run.counts.failed} failed`,
+              type: 'error' as const,
+            },
+          ],
+        }),
+  }
 }

@@ -19,3 +19,11 @@ export {
   type ActionRequest,
   type ActionRequestStatus,
 } from './action-requests-repo.js'
+export {
+  TicketsRepo,
+  type TicketIntegrationKind,
+  type TicketIntegrationRecord,
+  type TicketRecord,
+  type TicketStatus,
+  type TicketSubjectType,
+} from './tickets-repo.js'

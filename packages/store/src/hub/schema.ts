@@ -170,6 +170,44 @@ export interface ActionRequestsTable {
   result: string | null
 }
 
+export interface TicketIntegrationsTable {
+  id: string
+  org_id: string
+  name: string
+  /** webhook or email. */
+  kind: string
+  enabled: number
+  /** The settings JSON (URL, HMAC secret, SMTP password…), sealed with the hub's secret box. */
+  settings_sealed: string
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  updated_at: number
+}
+
+export interface TicketsTable {
+  id: string
+  org_id: string
+  integration_id: string
+  /** observable, action, casebook or incident. */
+  subject_type: string
+  /** JSON: the observable, or `{id}` of the action request, casebook or incident. */
+  subject_ref: string
+  title: string
+  /** The link back into the hub. */
+  link: string
+  /** pending, sent or failed. */
+  status: string
+  attempts: number
+  last_error: string | null
+  /** What the ticket system answered (its ticket id) or the mail's Message-ID. */
+  external_ref: string | null
+  created_by_type: string
+  created_by_id: string
+  created_at: number
+  updated_at: number
+}
+
 export interface HubSchema extends CtiaSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -183,4 +221,6 @@ export interface HubSchema extends CtiaSchema {
   module_types: ModuleTypesTable
   module_instances: ModuleInstancesTable
   action_requests: ActionRequestsTable
+  ticket_integrations: TicketIntegrationsTable
+  tickets: TicketsTable
 }

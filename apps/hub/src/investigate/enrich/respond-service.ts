@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { ActionRequest, AuditLog } from '@postern/store'
 import type { Observable } from '@postern/ctim'
 import { hubErrors } from '../../errors.js'
@@ -22,7 +23,7 @@ export interface TriggerInput {
 
 export interface TriggerOutcome {
   data:
-    | { status: 'success' | 'failure'; results: Record<string, unknown>[] }
+    | { status: 'success' | 'failure'; hub_action_id: string; results: Record<string, unknown>[] }
     | { status: 'pending'; approval_id: string; expires_at: string }
   errors: ModuleErrorEntry[]
 }
@@ -34,8 +35,8 @@ function actionKey(action: Record<string, unknown>): string {
 /**
  * Respond (reference §2 `/iroh/iroh-response/…`): the actions every enabled module offers for
  * observables, and triggering one. For the email module an action runs on every gateway of
- * the instance that holds the message (those that offer the action for it), with each
- * gateway's per-recipient results.
+ * the instance that offers it for the observable — the gateways holding the message for a
+ * mailbox action, every gateway with block lists for a block — with each gateway's results.
  */
 export class RespondService {
   constructor(
@@ -101,19 +102,23 @@ export class RespondService {
       }
     }
     const observable = { type: input.observableType, value: input.observableValue } as Observable
+    // Names this run on every gateway it touches (block list entries record it as their origin).
+    const hubActionId = randomUUID()
     const body: Record<string, unknown> = {
       ...input.extras,
       'action-id': input.actionId,
       observable_type: input.observableType,
       observable_value: input.observableValue,
       requested_by: input.requestedBy,
+      hub_action_id: hubActionId,
     }
     let targets: ResolvedModule[] = [module]
     let legs: LegResult[]
     if (module.kind === 'email-gateway') {
       if (module.settings.remediation_forward_address && body.forward_to === undefined)
         body.forward_to = module.settings.remediation_forward_address
-      // Only the gateways that hold the message offer the action for it.
+      // Only the gateways that can run it offer the action (mailbox actions: those holding the
+      // message; block actions: every gateway with block lists).
       const offers = await this.deps.fanOut.call(orgId, 'respondObservables', [observable], targets)
       const holding = new Set(
         offers
@@ -149,7 +154,7 @@ export class RespondService {
         module_type_id: record.moduleTypeId,
         'module-type': module.typeName,
         code: 'not found',
-        message: `No gateway of "${record.name}" holds ${input.observableType} ${input.observableValue}`,
+        message: `No gateway of "${record.name}" offers "${input.actionId}" for ${input.observableType} ${input.observableValue}`,
         type: 'error',
       })
     }
@@ -164,6 +169,7 @@ export class RespondService {
       outcome: status === 'success' ? 'success' : 'failure',
       details: {
         actionId: input.actionId,
+        hubActionId,
         observable,
         extras: input.extras,
         ...(input.approvalId ? { approvalId: input.approvalId } : {}),
@@ -171,6 +177,6 @@ export class RespondService {
         errors: errors.map((e) => ({ code: e.code, message: e.message })),
       },
     })
-    return { data: { status, results }, errors }
+    return { data: { status, hub_action_id: hubActionId, results }, errors }
   }
 }

@@ -6,6 +6,7 @@ import { auditActor } from '../../auth/principal.js'
 import { irohErrorHandler, parseIroh } from '../iroh-errors.js'
 import { approvalView, type ApprovalService } from './approvals.js'
 import type { EnrichService } from './enrich-service.js'
+import type { RecommendedActions } from './recommended-actions.js'
 import type { RespondService } from './respond-service.js'
 
 /** Aborted when the caller goes away: module calls nobody will read stop. */
@@ -27,6 +28,7 @@ export async function registerEnrichRoutes(
   services: {
     enrich: EnrichService
     respond: RespondService
+    recommended: RecommendedActions
     approvals: ApprovalService
     maxObservables: number
   },
@@ -92,14 +94,37 @@ export async function registerEnrichRoutes(
       '/iroh/iroh-response/respond/observables',
       {
         config: { scope: 'response/observables:read' },
-        schema: { summary: 'Response actions every module offers', tags: ['response'] },
+        schema: {
+          summary:
+            'Response actions every module offers, recommended steps first (with priority and reason)',
+          tags: ['response'],
+        },
       },
       async (request) =>
-        services.respond.actions(
+        services.recommended.list(
           request.auth.orgId,
           parseIroh(observables, request.body),
           callerGone(request),
         ),
+    )
+
+    scope.post(
+      '/iroh/iroh-response/respond/recommended',
+      {
+        config: { scope: 'response/trigger:write' },
+        schema: {
+          summary:
+            'Run every recommended step for the observables at once (approval policies apply)',
+          tags: ['response'],
+        },
+      },
+      async (request) =>
+        services.recommended.run(request.auth.orgId, parseIroh(observables, request.body), {
+          actor: auditActor(request.auth),
+          requestedBy: request.auth.userId ?? request.auth.clientId ?? 'unknown',
+          requesterUserId: request.auth.userId,
+          clientId: request.auth.clientId,
+        }),
     )
 
     scope.post(
