@@ -19,3 +19,4 @@ export {
   type ActionRequest,
   type ActionRequestStatus,
 } from './action-requests-repo.js'
+export { LoginFailuresRepo } from './login-failures-repo.js'

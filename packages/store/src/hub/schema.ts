@@ -170,6 +170,14 @@ export interface ActionRequestsTable {
   result: string | null
 }
 
+/** One failed console login (0900), so that every hub node counts the same failures. */
+export interface LoginFailuresTable {
+  id: Generated<number>
+  /** SHA-256 of client address and account: the table never holds an address in clear. */
+  key_digest: string
+  at: number
+}
+
 export interface HubSchema extends CtiaSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -183,4 +191,5 @@ export interface HubSchema extends CtiaSchema {
   module_types: ModuleTypesTable
   module_instances: ModuleInstancesTable
   action_requests: ActionRequestsTable
+  login_failures: LoginFailuresTable
 }

@@ -10,6 +10,7 @@ import {
 } from './0300-ctia-entities.js'
 import { hubModulesMigration } from './0500_modules.js'
 import { hubActionRequestsMigration } from './0501_action_requests.js'
+import { hubLoginFailuresMigration } from './0900_login_failures.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
 export const hubMigrations: Record<string, DialectMigration> = {
@@ -22,4 +23,5 @@ export const hubMigrations: Record<string, DialectMigration> = {
   '0304_auto_incident_policies': autoIncidentPolicyMigration,
   '0500_modules': hubModulesMigration,
   '0501_action_requests': hubActionRequestsMigration,
+  '0900_login_failures': hubLoginFailuresMigration,
 }
