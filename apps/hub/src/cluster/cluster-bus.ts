@@ -44,6 +44,8 @@ const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,128}$/
 
 const codec = JSONCodec()
 
+const NOTABLE_STATUS = new Set<string>(['disconnect', 'reconnect', 'error', 'staleConnection'])
+
 /**
  * The hub nodes' message bus (NATS request/reply). A node subscribes to a subject per device
  * whose tunnel it holds, so that a module call arriving at any node reaches the one tunnel:
@@ -188,7 +190,9 @@ export class ClusterBus {
 
   private async watchStatus(): Promise<void> {
     for await (const status of this.nc.status()) {
-      this.options.logger.info(
+      // Connection changes matter to an operator; ping and server-list updates do not.
+      const level = NOTABLE_STATUS.has(status.type) ? 'warn' : 'debug'
+      this.options.logger[level](
         { event: 'CLUSTER_BUS_STATUS', type: status.type, data: String(status.data) },
         `cluster bus: ${status.type}`,
       )
