@@ -397,7 +397,12 @@ describe('two hub nodes and two gateways on PostgreSQL and NATS', () => {
       expect(targets).toEqual(['alice@example.org', 'bob@example.org', 'carol@example.net'])
 
       // Remediate: forward to the SOC and delete from every mailbox.
-      for (const { n } of GATEWAYS) expect(messageIdsUnder(mailDir(n))).toContain(`<${messageId}>`)
+      // Tracking knows the message when it is accepted; the mailbox has it once delivered.
+      for (const { n } of GATEWAYS)
+        await waitFor(() => messageIdsUnder(mailDir(n)).includes(`<${messageId}>`), {
+          timeoutMs: SETTLE_MS,
+          what: `delivery into gw${n}'s mailboxes`,
+        })
       const actions = await hubApi(node, 'POST', '/iroh/iroh-response/respond/observables', [
         { type: 'email_messageid', value: messageId },
       ])
