@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AuditLog, Database, resolveDatabaseTarget, type GatewaySchema } from '@postern/store'
@@ -14,10 +13,9 @@ import {
   waitFor,
   type RunningProcess,
 } from '@postern/testkit'
+import { POSTERN, ROOT, bootstrapHub, cli, ok } from '../support/postern-cli.js'
 
 const run = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const POSTERN = join(ROOT, 'bin/postern.js')
 const PTY = join(ROOT, 'test/integration/pty-driver.py')
 
 // The suite shares two cores with other work: one CLI call can take several seconds just to
@@ -32,38 +30,6 @@ const STEP_MS = 420_000
 // Replies of the hub API and `--json` CLI output, read loosely by the assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any
-
-interface CliResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-async function cli(args: string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [POSTERN, ...args], {
-      cwd: ROOT,
-      timeout: START_MS,
-    })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string }
-    return {
-      code: typeof e.code === 'number' ? e.code : 1,
-      stdout: e.stdout ?? '',
-      stderr: e.stderr ?? '',
-    }
-  }
-}
-
-async function ok(args: string[]): Promise<string> {
-  const result = await cli(args)
-  if (result.code !== 0)
-    throw new Error(
-      `postern ${args.join(' ')} failed (${result.code}):\n${result.stderr}${result.stdout}`,
-    )
-  return result.stdout
-}
 
 /**
  * The seed's integration procedure (table 1, steps 1–7) between real processes: a hub and two
@@ -199,31 +165,10 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
         ].join('\n'),
       )
     }
-    await ok([
-      'hub',
-      'user',
-      'create',
-      '--config',
-      hubConfig,
-      '--email',
-      'admin@acme.example',
-      '--create-org',
-      'Acme',
-      '--json',
-    ])
-    client = JSON.parse(
-      await ok([
-        'hub',
-        'api-client',
-        'create',
-        '--config',
-        hubConfig,
-        '--name',
-        'e2e',
-        '--scopes',
-        'devices audit:read profile',
-      ]),
-    )
+    client = await bootstrapHub(hubConfig, {
+      name: 'e2e',
+      scopes: 'devices audit:read profile',
+    })
     await startHub()
     accessToken = await freshToken()
     for (const n of [1, 2]) {

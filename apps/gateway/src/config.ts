@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { loadConfig, parseHostPort } from '@postern/core'
+import { MAX_NODE_NUMBER } from '@postern/store'
 import { cloudConfigSchema } from './cloud/config.js'
 import { byteSize, duration } from './config-values.js'
 import { pipelineConfigSchema } from './pipeline/config.js'
@@ -711,7 +712,19 @@ export const gatewayConfigSchema = z
       .default('sqlite')
       .describe(
         '`sqlite` (a file in `dataDir`), `sqlite:/path/file.db`, or a `postgres://` URL for ' +
-          'the tracking database and API accounts.',
+          'the tracking database and API accounts. Gateway cluster nodes sharing one ' +
+          'PostgreSQL database share settings, block lists, policies and tracking.',
+      ),
+    nodeNumber: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_NODE_NUMBER)
+      .default(0)
+      .describe(
+        "This gateway's number among the cluster nodes sharing one database: its MIDs, ICIDs " +
+          'and DCIDs start at nodeNumber × 2^40, so ids stay unique across the cluster and tell ' +
+          'which node handled a message. Give every node its own number; 0 for a standalone gateway.',
       ),
     http: listenAddress('Address of the HTTP API, `/metrics` and `/healthz`.').default(
       '127.0.0.1:8025',

@@ -17,6 +17,7 @@ import {
   AuditLog,
   Database,
   migrateToLatest,
+  nodeIdRange,
   resolveDatabaseTarget,
   TrackingStore,
   type GatewaySchema,
@@ -182,7 +183,10 @@ export class Gateway {
         },
       )
       cleanup.push(() => spool.close())
-      spool.raiseIds(await store.highestIds())
+      // A cluster node numbers its messages in its own range of the shared database.
+      const ids = nodeIdRange(config.nodeNumber)
+      spool.raiseIds({ mid: ids.from, icid: ids.from, dcid: ids.from })
+      spool.raiseIds(await store.highestIds(ids))
 
       const router = new Router({
         config,

@@ -157,6 +157,39 @@ export const hubConfigSchema = z
       .strict()
       .prefault({})
       .describe('The gateway-to-hub WebSocket tunnel.'),
+    cluster: z
+      .object({
+        natsUrl: z
+          .string()
+          .regex(/^(nats|tls|wss?):\/\/\S+$/, 'a NATS URL, e.g. nats://127.0.0.1:4222')
+          .optional()
+          .describe(
+            "NATS server the hub nodes of one database talk through (nats://host:4222). Set it on every node when several `postern hub` processes share a PostgreSQL database: a module call reaching one node is then routed to the node holding the gateway's tunnel. Unset: a single node.",
+          ),
+        subjectPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS subject tokens')
+          .max(64)
+          .default('postern.hub')
+          .describe(
+            'First tokens of every subject the hub uses; hub deployments sharing one NATS server use different prefixes.',
+          ),
+        connectTimeoutSeconds: seconds(300)
+          .default(10)
+          .describe('How long the hub waits for NATS at start before refusing to start.'),
+        routeMarginMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(60_000)
+          .default(2_000)
+          .describe(
+            "Added to a routed module call's timeout for the hop between hub nodes; past it the call fails with a timeout error.",
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Several hub nodes on one database (docs/operations.md, "Scaling out").'),
     telemetry: z
       .object({
         retentionDays: seconds(3_650)

@@ -118,6 +118,26 @@ export const hubErrors = defineErrors('HUB', {
     hint: 'Check the gateway is running with cloud services enabled (`postern gateway cloudserviceconfig status`).',
     status: 503,
   },
+  CLUSTER_UNREACHABLE: {
+    message: 'Cannot reach the cluster bus (NATS) at {url}: {reason}',
+    hint: 'Start NATS or fix cluster.natsUrl; every hub node of one database needs the same NATS (docs/operations.md, "Scaling out").',
+    status: 503,
+  },
+  CLUSTER_CALL_FAILED: {
+    message: 'The call to device {deviceId} through the cluster bus failed: {reason}',
+    hint: "Check the hub nodes' logs and that NATS is up; the call can be retried.",
+    status: 502,
+  },
+  CLUSTER_REPLY_INVALID: {
+    message: 'A hub node sent a malformed message about device {deviceId} over the cluster bus',
+    hint: 'Every hub node sharing the bus must run the same Postern version.',
+    status: 502,
+  },
+  CLUSTER_REPLY_TOO_LARGE: {
+    message: 'The reply of device {deviceId} does not fit in one cluster bus message: {reason}',
+    hint: "Raise NATS's max_payload, or narrow the request (fewer observables) so the answer is smaller.",
+    status: 502,
+  },
   DEVICE_CALL_INVALID: {
     message: 'Invalid device call: {reason}',
     hint: 'Module paths start with "/" and bodies are JSON; see docs/tunnel.md.',

@@ -8,6 +8,7 @@ import { registerAuditRoutes } from './audit/routes.js'
 import { installAuth, type RouteRecord } from './auth/auth-plugin.js'
 import { registerSessionRoutes } from './auth/session-routes.js'
 import { registerClientRoutes } from './clients/routes.js'
+import { ClusterBus } from './cluster/cluster-bus.js'
 import type { HubConfig } from './config.js'
 import { registerDeviceRoutes } from './devices/routes.js'
 import { registerInspectRoutes } from './investigate/inspect-routes.js'
@@ -65,6 +66,7 @@ export class Hub {
     readonly admin: HubAdmin,
     /** Casebooks, incidents, judgements, sharing and the watchlist (CTIA routes and services). */
     readonly privateIntel: PrivateIntel,
+    private readonly bus: ClusterBus | undefined,
   ) {}
 
   /** The URL gateways and clients use (config publicUrl, or the bound address). */
@@ -78,7 +80,19 @@ export class Hub {
     const services = await openHubServices({ config, logger, clock: options.clock })
     let app: HttpApp | undefined
     let tunnel: DeviceTunnel | undefined
+    let bus: ClusterBus | undefined
     try {
+      const { cluster } = config
+      if (cluster.natsUrl !== undefined) {
+        bus = await ClusterBus.connect({
+          url: cluster.natsUrl,
+          prefix: cluster.subjectPrefix,
+          nodeId: config.nodeId,
+          connectTimeoutMs: cluster.connectTimeoutSeconds * 1000,
+          routeMarginMs: cluster.routeMarginMs,
+          logger: logger.child({ component: 'cluster' }),
+        })
+      }
       app = await createHttpApp({
         logger,
         title: 'Postern hub API',
@@ -108,6 +122,7 @@ export class Hub {
         heartbeatMs: config.tunnel.heartbeatSeconds * 1000,
         requestTimeoutMs: config.tunnel.requestTimeoutSeconds * 1000,
         maxFrameBytes: config.tunnel.maxFrameBytes,
+        ...(bus ? { bus } : {}),
         requests: {
           [INTEL_METHODS.events]: (params, device) => gatewayIntel!.events(params, device),
         },
@@ -192,7 +207,7 @@ export class Hub {
       ).replace(/\/+$/, '')
       await tunnel.start()
 
-      const hub = new Hub(services, app, tunnel, routes, new HubAdmin(services), privateIntel)
+      const hub = new Hub(services, app, tunnel, routes, new HubAdmin(services), privateIntel, bus)
       hub.startHousekeeping()
       logger.info(
         {
@@ -207,6 +222,7 @@ export class Hub {
     } catch (err) {
       await tunnel?.close().catch(() => undefined)
       await app?.close().catch(() => undefined)
+      await bus?.close().catch(() => undefined)
       await services.database.close()
       throw err
     }
@@ -217,6 +233,7 @@ export class Hub {
     this.timers = []
     await this.tunnel.close()
     await this.app.close()
+    await this.bus?.close()
     await this.services.database.close()
     this.services.logger.info({ event: 'HUB_STOPPED' }, 'hub stopped')
   }

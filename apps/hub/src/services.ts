@@ -6,6 +6,7 @@ import {
   AuditLog,
   Database,
   DevicesRepo,
+  LoginFailuresRepo,
   ModulesRepo,
   TicketsRepo,
   OrgsRepo,
@@ -119,6 +120,7 @@ export async function openHubServices(options: OpenServicesOptions): Promise<Hub
       sessions: sessionsRepo,
       users: repos.users,
       orgs: repos.orgs,
+      loginFailures: new LoginFailuresRepo(db),
       audit,
       clock,
       options: {

@@ -24,6 +24,11 @@ export interface TunnelClientStatus {
 export interface TunnelClientOptions {
   /** `ws://` or `wss://` URL of the hub's tunnel endpoint. */
   url: string
+  /**
+   * Further tunnel URLs of the same hub (its other nodes). After each failed attempt or dropped
+   * connection the client tries the next URL in turn, so a dead node's gateways move to a live one.
+   */
+  fallbackUrls?: readonly string[]
   /** The device credential, read at each attempt (it may change after a re-registration). */
   credential: () => string
   handlers: TunnelHandlers<null>
@@ -62,11 +67,20 @@ export class TunnelClient {
     nextAttemptAt: null,
   }
   private readonly waiters: (() => void)[] = []
+  private readonly urls: readonly string[]
+  private urlIndex = 0
 
   constructor(private readonly options: TunnelClientOptions) {
-    if (!/^wss?:\/\//.test(options.url)) throw tunnelErrors.URL_INVALID({ url: options.url })
+    this.urls = [options.url, ...(options.fallbackUrls ?? [])]
+    for (const url of this.urls)
+      if (!/^wss?:\/\//.test(url)) throw tunnelErrors.URL_INVALID({ url })
     this.logger = options.logger ?? silentLogger()
     this.backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 })
+  }
+
+  /** The URL of the current (or next) connection attempt. */
+  get url(): string {
+    return this.urls[this.urlIndex] ?? this.options.url
   }
 
   get status(): TunnelClientStatus {
@@ -124,7 +138,7 @@ export class TunnelClient {
       this.fail(tunnelErrors.REFUSED({ status: 'local', reason: describeError(err) }), false)
       return
     }
-    const socket = new WebSocket(this.options.url, TUNNEL_SUBPROTOCOL, {
+    const socket = new WebSocket(this.url, TUNNEL_SUBPROTOCOL, {
       headers: { authorization: `Bearer ${credential}`, ...(this.options.headers?.() ?? {}) },
       handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
       maxPayload: this.options.maxPayload ?? 16 * 1024 * 1024,
@@ -165,7 +179,7 @@ export class TunnelClient {
         lastError: null,
         attempts: 0,
       })
-      this.logger.info({ event: 'TUNNEL_CONNECTED', url: this.options.url }, 'tunnel connected')
+      this.logger.info({ event: 'TUNNEL_CONNECTED', url: this.url }, 'tunnel connected')
       for (const resolve of this.waiters.splice(0)) resolve()
       try {
         this.options.onConnected?.(peer)
@@ -213,8 +227,15 @@ export class TunnelClient {
       return
     }
     const delay = this.backoff.next()
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length
     this.logger.info(
-      { event: 'TUNNEL_RETRY', code: err.code, reason: err.message, delayMs: delay },
+      {
+        event: 'TUNNEL_RETRY',
+        code: err.code,
+        reason: err.message,
+        delayMs: delay,
+        next: this.url,
+      },
       'tunnel down; retrying',
     )
     this.update({

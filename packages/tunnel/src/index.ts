@@ -3,6 +3,7 @@ export * from './protocol.js'
 export { Backoff, type BackoffOptions } from './backoff.js'
 export {
   TunnelPeer,
+  remoteToError,
   type CallContext,
   type RequestHandler,
   type EventHandler,

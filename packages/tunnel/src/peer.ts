@@ -293,7 +293,7 @@ export class TunnelPeer<C = unknown> {
 }
 
 /** Rebuilds the other side's coded error so callers can test `err.code` as for local errors. */
-function remoteToError(remote: RemoteError): AppError {
+export function remoteToError(remote: RemoteError): AppError {
   return new AppError(
     remote.code,
     { message: remote.message, hint: remote.hint ?? '', status: remote.status ?? 502 },

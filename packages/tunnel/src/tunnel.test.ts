@@ -68,9 +68,14 @@ async function stopServer(h: Harness): Promise<void> {
   })
 }
 
-function startClient(port: number, credential = 'dev-1'): TunnelClient {
+function startClient(
+  port: number,
+  credential = 'dev-1',
+  fallbackPorts: number[] = [],
+): TunnelClient {
   const client = new TunnelClient({
     url: `ws://127.0.0.1:${port}/tunnel`,
+    fallbackUrls: fallbackPorts.map((p) => `ws://127.0.0.1:${p}/tunnel`),
     credential: () => credential,
     heartbeatMs: 200,
     backoff: { initialMs: 50, maxMs: 200 },
@@ -166,6 +171,34 @@ describe('tunnel', () => {
     expect(await again.tunnel.call('dev-1', 'module.call', 1)).toEqual({
       data: { status: 'ok', echo: 1 },
     })
+  })
+
+  it('moves to the next hub node when its node dies, and back when that one dies', async () => {
+    const [a, b] = [await startServer(), await startServer()]
+    const client = startClient(a.port, 'dev-1', [b.port])
+    await waitFor(() => a.tunnel.get('dev-1'))
+    await stopServer(a)
+    await waitFor(() => b.tunnel.get('dev-1'), { timeoutMs: 10_000 })
+    expect(client.url).toBe(`ws://127.0.0.1:${b.port}/tunnel`)
+    expect(await b.tunnel.call('dev-1', 'module.call', 2)).toEqual({
+      data: { status: 'ok', echo: 2 },
+    })
+    const again = await startServer(a.port)
+    await stopServer(b)
+    await waitFor(() => again.tunnel.get('dev-1'), { timeoutMs: 10_000 })
+    expect(client.status.state).toBe('connected')
+  })
+
+  it('refuses a fallback URL that is not ws:// or wss://', () => {
+    expect(
+      () =>
+        new TunnelClient({
+          url: 'ws://127.0.0.1:1/tunnel',
+          fallbackUrls: ['http://127.0.0.1:2/tunnel'],
+          credential: () => 'dev-1',
+          handlers: { requests: {} },
+        }),
+    ).toThrow(expect.objectContaining({ code: 'TUNNEL_ERR_URL_INVALID' }))
   })
 
   it('stops retrying when the credential is refused or revoked', async () => {

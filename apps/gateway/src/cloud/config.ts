@@ -27,6 +27,12 @@ export const cloudConfigSchema = z
       .describe(
         'Hub server per region: region name → hub URL (http(s)://host[:port]). nam, eu and apjc are always listed and point at nothing until set; add other regions freely.',
       ),
+    failoverServers: z
+      .record(regionName, z.array(z.url()).max(32))
+      .default({})
+      .describe(
+        "Further nodes of a region's hub: region → list of hub node URLs (http(s)://host[:port]) serving the same database as cloud.servers.{region}. When the tunnel's node is unreachable or drops the connection, the gateway tries the next URL in turn.",
+      ),
     machineName: z
       .string()
       .min(1)

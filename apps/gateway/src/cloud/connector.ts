@@ -177,6 +177,10 @@ export class CloudConnector {
     this.lastReported = ''
     const client = new TunnelClient({
       url: registration.tunnelUrl,
+      fallbackUrls: failoverTunnelUrls(
+        registration.tunnelUrl,
+        this.deps.config.failoverServers[registration.region] ?? [],
+      ),
       credential: () => credential,
       logger: this.logger,
       heartbeatMs: this.deps.config.heartbeatSeconds * 1000,
@@ -321,4 +325,15 @@ export class CloudConnector {
     })
     this.logger.info({ event: 'CLOUD_TUNNEL_STOPPED' }, 'tunnel to the hub stopped')
   }
+}
+
+/**
+ * The tunnel URLs of a region's other hub nodes: each node URL with the ws(s) scheme and the
+ * tunnel path the hub gave at registration.
+ */
+export function failoverTunnelUrls(tunnelUrl: string, nodes: readonly string[]): string[] {
+  const path = new URL(tunnelUrl).pathname
+  return nodes
+    .map((node) => `${node.replace(/^http/, 'ws').replace(/\/+$/, '')}${path}`)
+    .filter((url) => url !== tunnelUrl)
 }

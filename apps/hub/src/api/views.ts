@@ -104,6 +104,10 @@ export const deviceView = z.object({
   deregisteredAt: epochMs.nullable(),
   lastSeenAt: epochMs.nullable(),
   connectedAt: epochMs.nullable(),
+  connectedNode: z
+    .string()
+    .nullable()
+    .describe('The hub node holding the tunnel (config nodeId), null while disconnected'),
 })
 export const toDeviceView = (d: DeviceView): z.infer<typeof deviceView> => ({
   id: d.id,
@@ -122,6 +126,7 @@ export const toDeviceView = (d: DeviceView): z.infer<typeof deviceView> => ({
   deregisteredAt: d.deregisteredAt,
   lastSeenAt: d.lastSeenAt,
   connectedAt: d.connectedAt,
+  connectedNode: d.connectedNode,
 })
 
 export const auditEntryView = z.object({

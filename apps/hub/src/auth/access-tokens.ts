@@ -53,7 +53,7 @@ export class AccessTokens {
     userId: string | null
     scopes: string[]
   }): Promise<string> {
-    const key = this.options.keys.current()
+    const key = await this.options.keys.current()
     const now = Math.floor(this.options.clock.now() / 1000)
     return new SignJWT({
       [CLAIM.orgId]: subject.orgId,

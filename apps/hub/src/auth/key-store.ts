@@ -7,6 +7,12 @@ import { hubErrors } from '../errors.js'
 
 const generateRsa = promisify(generateKeyPair)
 
+/**
+ * How stale this node's copy of the key table may get: another hub node may rotate (or revoke)
+ * keys at any time, and this node must then sign with the new key and publish it.
+ */
+const REFRESH_MS = 5_000
+
 export interface SigningKey {
   kid: string
   alg: 'RS256'
@@ -83,8 +89,9 @@ export class KeyStore {
     return kid
   }
 
-  /** The key that signs new tokens. */
-  current(): SigningKey {
+  /** The key that signs new tokens (as every node of the database sees it). */
+  async current(): Promise<SigningKey> {
+    await this.refresh()
     const now = this.options.clock.now()
     const record = this.keys.find((k) => k.retiresAt > now && k.expiresAt > now)
     if (!record) throw hubErrors.SIGNING_KEY_MISSING()
@@ -94,7 +101,7 @@ export class KeyStore {
   /** The public key with this `kid`, reloading once when another node may have made it. */
   async publicKey(kid: string): Promise<KeyObject | undefined> {
     let record = this.findPublished(kid)
-    if (!record && this.options.clock.now() - this.lastReload > 5_000) {
+    if (!record && this.options.clock.now() - this.lastReload > REFRESH_MS) {
       await this.reload()
       record = this.findPublished(kid)
     }
@@ -108,7 +115,8 @@ export class KeyStore {
   }
 
   /** The JSON Web Key Set served at /.well-known/jwks. */
-  jwks(): { keys: PublishedJwk[] } {
+  async jwks(): Promise<{ keys: PublishedJwk[] }> {
+    await this.refresh()
     const now = this.options.clock.now()
     return {
       keys: this.keys
@@ -127,6 +135,10 @@ export class KeyStore {
   async reload(): Promise<void> {
     this.keys = await this.options.repo.listPublished(this.options.clock.now())
     this.lastReload = this.options.clock.now()
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.options.clock.now() - this.lastReload > REFRESH_MS) await this.reload()
   }
 
   private findPublished(kid: string): SigningKeyRecord | undefined {

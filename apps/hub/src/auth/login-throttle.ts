@@ -1,42 +1,37 @@
 import type { Clock } from '@postern/core'
+import type { LoginFailuresRepo } from '@postern/store'
 
 /**
  * Counts failed logins per (client address, account) in a sliding window and refuses further
- * attempts once `maxFailures` is reached, until the window has passed. In memory: each hub node
- * counts for itself, which bounds guessing to nodes × maxFailures per window.
+ * attempts once `maxFailures` is reached, until the window has passed. The failures live in the
+ * database, so every hub node behind a load balancer enforces the same limit.
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>()
+  private lastPrune = 0
 
   constructor(
+    private readonly repo: LoginFailuresRepo,
     private readonly maxFailures: number,
     private readonly windowMs: number,
     private readonly clock: Clock,
   ) {}
 
-  isLocked(key: string): boolean {
-    return this.recent(key).length >= this.maxFailures
-  }
-
-  fail(key: string): void {
-    const list = this.recent(key)
-    list.push(this.clock.now())
-    this.failures.set(key, list)
-    if (this.failures.size > 100_000) this.prune()
-  }
-
-  succeed(key: string): void {
-    this.failures.delete(key)
-  }
-
-  private recent(key: string): number[] {
+  async isLocked(key: string): Promise<boolean> {
     const since = this.clock.now() - this.windowMs
-    return (this.failures.get(key) ?? []).filter((t) => t > since)
+    return (await this.repo.countSince(key, since)) >= this.maxFailures
   }
 
-  private prune(): void {
-    for (const key of this.failures.keys()) {
-      if (this.recent(key).length === 0) this.failures.delete(key)
+  async fail(key: string): Promise<void> {
+    const now = this.clock.now()
+    await this.repo.record(key, now)
+    // Old failures count for nothing; forget them now and then rather than on every login.
+    if (now - this.lastPrune > this.windowMs) {
+      this.lastPrune = now
+      await this.repo.prune(now - this.windowMs)
     }
+  }
+
+  async succeed(key: string): Promise<void> {
+    await this.repo.clear(key)
   }
 }

@@ -6,7 +6,14 @@ import {
   verifyPassword,
   type Clock,
 } from '@postern/core'
-import type { AuditLog, OrgsRepo, SessionsRepo, User, UsersRepo } from '@postern/store'
+import type {
+  AuditLog,
+  LoginFailuresRepo,
+  OrgsRepo,
+  SessionsRepo,
+  User,
+  UsersRepo,
+} from '@postern/store'
 import { hubErrors } from '../errors.js'
 import { LoginThrottle } from './login-throttle.js'
 
@@ -35,12 +42,18 @@ export class SessionService {
       sessions: SessionsRepo
       users: UsersRepo
       orgs: OrgsRepo
+      loginFailures: LoginFailuresRepo
       audit: AuditLog
       clock: Clock
       options: SessionOptions
     },
   ) {
-    this.throttle = new LoginThrottle(deps.options.maxFailures, deps.options.lockoutMs, deps.clock)
+    this.throttle = new LoginThrottle(
+      deps.loginFailures,
+      deps.options.maxFailures,
+      deps.options.lockoutMs,
+      deps.clock,
+    )
   }
 
   async login(input: {
@@ -51,7 +64,7 @@ export class SessionService {
   }): Promise<LoginResult> {
     const { clock, users, audit } = this.deps
     const key = `${input.remoteIp}|${input.email.toLowerCase()}`
-    if (this.throttle.isLocked(key)) {
+    if (await this.throttle.isLocked(key)) {
       throw hubErrors.LOGIN_THROTTLED({ minutes: Math.ceil(this.deps.options.lockoutMs / 60_000) })
     }
     const found = await users.findForLogin(input.email)
@@ -59,7 +72,7 @@ export class SessionService {
     const ok = await verifyPassword(input.password, found?.passwordHash ?? UNKNOWN_USER_HASH)
     const org = found ? await this.deps.orgs.get(found.user.orgId) : undefined
     if (!found || !ok || !found.user.enabled || !org?.enabled) {
-      this.throttle.fail(key)
+      await this.throttle.fail(key)
       await audit.record({
         orgId: found?.user.orgId ?? null,
         actor: { type: 'user', id: found?.user.id ?? input.email.toLowerCase().slice(0, 200) },
@@ -71,7 +84,7 @@ export class SessionService {
       })
       throw hubErrors.LOGIN_FAILED()
     }
-    this.throttle.succeed(key)
+    await this.throttle.succeed(key)
     const now = clock.now()
     const token = randomToken()
     const csrfToken = randomToken()

@@ -16,6 +16,7 @@ import {
   type TunnelPeer,
 } from '@postern/tunnel'
 import type { z } from 'zod'
+import type { ClusterBus } from '../cluster/cluster-bus.js'
 import type { DeviceService } from '../devices/device-service.js'
 import { hubErrors } from '../errors.js'
 import { DEVICE_SCOPES, type TelemetryService } from '../telemetry/telemetry-service.js'
@@ -42,6 +43,8 @@ export interface DeviceTunnelOptions {
   heartbeatMs: number
   requestTimeoutMs: number
   maxFrameBytes: number
+  /** With several hub nodes: routes calls to devices whose tunnel another node holds. */
+  bus?: ClusterBus
   /** Extra handlers for events gateways push (later features subscribe here). */
   onDeviceEvent?: (device: DeviceConnection, topic: string, data: unknown) => void
   /** Extra methods gateways call (later features serve theirs here), by method name. */
@@ -61,6 +64,8 @@ export interface DeviceTunnelOptions {
 export class DeviceTunnel {
   readonly server: TunnelServer<DeviceConnection>
   private touchTimer: NodeJS.Timeout | null = null
+  /** Cluster bus subscriptions of the devices whose tunnel this node holds. */
+  private readonly served = new Map<string, () => void>()
 
   constructor(private readonly options: DeviceTunnelOptions) {
     const { logger } = options
@@ -91,12 +96,20 @@ export class DeviceTunnel {
         },
         onEvent: (topic, data, peer) => options.onDeviceEvent?.(peer.context, topic, data),
       },
-      onConnect: (peer) => void this.connected(peer),
+      onConnect: (peer) =>
+        void this.connected(peer).catch((err: unknown) =>
+          logger.error(
+            { event: 'DEVICE_CONNECT_RECORD_FAILED', deviceId: peer.context.deviceId, err },
+            'could not record the device connection',
+          ),
+        ),
       onDisconnect: (peer, code) => void this.disconnected(peer, code),
     })
     options.devices.link({
-      revokeConnection: (id) =>
-        this.server.disconnect(id, CLOSE_CODES.REVOKED, 'device deregistered'),
+      revokeConnection: (id) => {
+        this.revokeLocal(id)
+        options.bus?.revokeDevice(id)
+      },
     })
   }
 
@@ -129,7 +142,8 @@ export class DeviceTunnel {
 
   /**
    * Calls a relay-module endpoint of a gateway (POST `path` with `body`) through its tunnel and
-   * returns the gateway's JSON reply. The device must belong to `orgId`.
+   * returns the gateway's JSON reply. The device must belong to `orgId`. When another hub node
+   * holds the tunnel, the call travels there over the cluster bus.
    */
   async callModule(
     orgId: string,
@@ -141,13 +155,35 @@ export class DeviceTunnel {
     const call = moduleCall.safeParse({ path, body })
     if (!call.success)
       throw hubErrors.DEVICE_CALL_INVALID({ reason: call.error.issues[0]?.message ?? 'invalid' })
+    const { bus } = this.options
+    if (this.server.get(deviceId) || !bus)
+      return this.callLocal(orgId, deviceId, call.data, options)
+    return bus.callDevice(deviceId, {
+      orgId,
+      ...call.data,
+      timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs,
+    })
+  }
+
+  private async callLocal(
+    orgId: string,
+    deviceId: string,
+    call: z.output<typeof moduleCall>,
+    options: { timeoutMs?: number },
+  ): Promise<unknown> {
     const peer = this.server.get(deviceId)
     if (!peer || peer.context.orgId !== orgId) throw hubErrors.DEVICE_NOT_CONNECTED({ deviceId })
-    return peer.request(TUNNEL_METHODS.moduleCall, call.data, options)
+    return peer.request(TUNNEL_METHODS.moduleCall, call, options)
+  }
+
+  private revokeLocal(deviceId: string): void {
+    this.server.disconnect(deviceId, CLOSE_CODES.REVOKED, 'device deregistered')
   }
 
   async close(): Promise<void> {
     if (this.touchTimer) clearInterval(this.touchTimer)
+    for (const unsubscribe of this.served.values()) unsubscribe()
+    this.served.clear()
     const ids = this.server.connectedPeers()
     await this.server.close()
     const now = this.options.clock.now()
@@ -186,6 +222,23 @@ export class DeviceTunnel {
 
   private async connected(peer: TunnelPeer<DeviceConnection>): Promise<void> {
     const { deviceId, orgId, remoteIp } = peer.context
+    const { bus } = this.options
+    if (bus && !this.served.has(deviceId)) {
+      // Claimed before the await so that a second connection of the device does not subscribe twice.
+      this.served.set(deviceId, () => undefined)
+      const unsubscribe = await bus.serveDevice(deviceId, {
+        call: (routed) =>
+          this.callLocal(
+            routed.orgId,
+            deviceId,
+            { path: routed.path, body: routed.body },
+            { timeoutMs: routed.timeoutMs },
+          ),
+        revoke: () => this.revokeLocal(deviceId),
+      })
+      if (this.served.has(deviceId)) this.served.set(deviceId, unsubscribe)
+      else unsubscribe()
+    }
     await this.options.devicesRepo.markConnected(deviceId, {
       now: this.options.clock.now(),
       node: this.options.nodeId,
@@ -201,6 +254,8 @@ export class DeviceTunnel {
     const { deviceId, orgId } = peer.context
     // A replacement connection of the same device on this node keeps it connected.
     if (this.server.get(deviceId)) return
+    this.served.get(deviceId)?.()
+    this.served.delete(deviceId)
     await this.options.devicesRepo
       .markDisconnected(deviceId, this.options.nodeId, this.options.clock.now())
       .catch(() => undefined)

@@ -48,7 +48,13 @@ export class GatewayIntel implements GatewayBlockPusher {
     action: BlockAction = 'add',
   ): Promise<GatewayPushResult[]> {
     const devices = await this.deps.devices.list(orgId)
-    return Promise.all(devices.map((device) => this.pushTo(orgId, device.id, entries, action)))
+    return Promise.all(
+      devices.map((device) =>
+        this.reachable(device)
+          ? this.pushTo(orgId, device.id, entries, action)
+          : { deviceId: device.id, ok: false, error: notConnected(device.id) },
+      ),
+    )
   }
 
   private async pushTo(
@@ -57,8 +63,6 @@ export class GatewayIntel implements GatewayBlockPusher {
     entries: BlockEntry[],
     action: BlockAction,
   ): Promise<GatewayPushResult> {
-    if (!this.deps.tunnel.isConnected(deviceId))
-      return { deviceId, ok: false, error: hubErrors.DEVICE_NOT_CONNECTED({ deviceId }).message }
     let changed = 0
     const refused: string[] = []
     try {
@@ -88,10 +92,18 @@ export class GatewayIntel implements GatewayBlockPusher {
   /** Sends the org's watched observables to each of its connected gateways. */
   async syncWatchlist(orgId: string): Promise<void> {
     const devices = await this.deps.devices.list(orgId)
-    const connected = devices.filter((d) => this.deps.tunnel.isConnected(d.id))
+    const connected = devices.filter((d) => this.reachable(d))
     if (connected.length === 0) return
     const observables = await this.deps.watched(orgId)
     await Promise.all(connected.map((d) => this.sendWatchlist(orgId, d.id, observables)))
+  }
+
+  /**
+   * A gateway whose tunnel ends on this node or, in a cluster of hub nodes, on another one (the
+   * device's presence row names the node; the call travels there over the cluster bus).
+   */
+  private reachable(device: { id: string; connectedNode: string | null }): boolean {
+    return this.deps.tunnel.isConnected(device.id) || device.connectedNode !== null
   }
 
   /** For the tunnel's `onDeviceReady`: a gateway that (re)connects gets the current watchlist. */
@@ -138,4 +150,8 @@ export class GatewayIntel implements GatewayBlockPusher {
     }
     return { results }
   }
+}
+
+function notConnected(deviceId: string): string {
+  return hubErrors.DEVICE_NOT_CONNECTED({ deviceId }).message
 }

@@ -4,7 +4,13 @@ import { migrateToLatest } from '../migrate.js'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../testing.js'
 import { ApiAccountStore } from './api-accounts.js'
 import type { GatewaySchema } from './schema.js'
-import { emptyBatch, observableKey, TrackingStore, type NewMessage } from './tracking.js'
+import {
+  emptyBatch,
+  nodeIdRange,
+  observableKey,
+  TrackingStore,
+  type NewMessage,
+} from './tracking.js'
 
 function message(mid: number, overrides: Partial<NewMessage> = {}): NewMessage {
   return {
@@ -113,6 +119,23 @@ describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
     ])
     expect((await store.highestIds()).dcid).toBe(7)
     expect((await store.listMessages({ limit: 10 })).map((m) => m.mid)).toEqual([2, 1])
+  })
+
+  it('keeps the highest ids of each cluster node apart', async () => {
+    const node3 = nodeIdRange(3)
+    const batch = emptyBatch()
+    batch.messages.push(message(node3.from + 5, { icid: node3.from + 9 }))
+    batch.events.push({ at: 6_000, mid: node3.from + 5, dcid: node3.from + 2, event: 'DELIVERED' })
+    await store.writeBatch(batch)
+    expect(await store.highestIds(node3)).toEqual({
+      mid: node3.from + 5,
+      icid: node3.from + 9,
+      dcid: node3.from + 2,
+    })
+    const node0 = await store.highestIds(nodeIdRange(0))
+    expect(node0.mid).toBeLessThan(node3.from)
+    expect(node0.icid).toBeLessThan(node3.from)
+    expect(await store.highestIds(nodeIdRange(4))).toEqual({ mid: 0, icid: 0, dcid: 0 })
   })
 
   it('writes nothing of a batch that fails', async () => {

@@ -422,18 +422,40 @@ export class TrackingStore {
   }
 
   /** Highest MID and ICID recorded, so that a restarted gateway continues after them. */
-  async highestIds(): Promise<{ mid: number; icid: number; dcid: number }> {
+  /**
+   * The highest MID, ICID and DCID used so far — within one node's id range when gateways of a
+   * cluster share this database (each numbers its messages in its own range).
+   */
+  async highestIds(
+    range: IdRange = FULL_ID_RANGE,
+  ): Promise<{ mid: number; icid: number; dcid: number }> {
     const m = await this.db
       .selectFrom('messages')
-      .select((eb) => [eb.fn.max('mid').as('mid'), eb.fn.max('icid').as('icid')])
+      .select((eb) => [eb.fn.max('mid').as('mid')])
+      .where('mid', '>=', range.from)
+      .where('mid', '<', range.below)
+      .executeTakeFirst()
+    const mi = await this.db
+      .selectFrom('messages')
+      .select((eb) => [eb.fn.max('icid').as('icid')])
+      .where('icid', '>=', range.from)
+      .where('icid', '<', range.below)
+      .executeTakeFirst()
+    const ei = await this.db
+      .selectFrom('message_events')
+      .select((eb) => [eb.fn.max('icid').as('icid')])
+      .where('icid', '>=', range.from)
+      .where('icid', '<', range.below)
       .executeTakeFirst()
     const e = await this.db
       .selectFrom('message_events')
-      .select((eb) => [eb.fn.max('icid').as('icid'), eb.fn.max('dcid').as('dcid')])
+      .select((eb) => [eb.fn.max('dcid').as('dcid')])
+      .where('dcid', '>=', range.from)
+      .where('dcid', '<', range.below)
       .executeTakeFirst()
     return {
       mid: Number(m?.mid ?? 0),
-      icid: Math.max(Number(m?.icid ?? 0), Number(e?.icid ?? 0)),
+      icid: Math.max(Number(mi?.icid ?? 0), Number(ei?.icid ?? 0)),
       dcid: Number(e?.dcid ?? 0),
     }
   }
@@ -590,4 +612,22 @@ function toTrackedMessage(
       updatedAt: Number(r.updated_at),
     })),
   }
+}
+
+/** Ids (MID, ICID, DCID) each gateway node of a cluster numbers in: 2^40 per node. */
+export const NODE_ID_SPACE = 2 ** 40
+
+/** Node numbers keep every id below 2^53, the largest integer a JavaScript number holds exactly. */
+export const MAX_NODE_NUMBER = 4095
+
+export interface IdRange {
+  from: number
+  below: number
+}
+
+const FULL_ID_RANGE: IdRange = { from: 0, below: Number.MAX_SAFE_INTEGER }
+
+/** The ids of gateway node `node` (0 for a standalone gateway: the ids it always used). */
+export function nodeIdRange(node: number): IdRange {
+  return { from: node * NODE_ID_SPACE, below: (node + 1) * NODE_ID_SPACE }
 }

@@ -27,3 +27,4 @@ export {
   type TicketStatus,
   type TicketSubjectType,
 } from './tickets-repo.js'
+export { LoginFailuresRepo } from './login-failures-repo.js'

@@ -208,6 +208,14 @@ export interface TicketsTable {
   updated_at: number
 }
 
+/** One failed console login (0900), so that every hub node counts the same failures. */
+export interface LoginFailuresTable {
+  id: Generated<number>
+  /** SHA-256 of client address and account: the table never holds an address in clear. */
+  key_digest: string
+  at: number
+}
+
 export interface HubSchema extends CtiaSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -223,4 +231,5 @@ export interface HubSchema extends CtiaSchema {
   action_requests: ActionRequestsTable
   ticket_integrations: TicketIntegrationsTable
   tickets: TicketsTable
+  login_failures: LoginFailuresTable
 }

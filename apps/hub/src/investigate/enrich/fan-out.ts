@@ -162,7 +162,7 @@ export class FanOut {
       timeoutMs,
       headers: { 'user-agent': 'postern-hub' },
       token: async () => {
-        const key = this.deps.keys.current()
+        const key = await this.deps.keys.current()
         return mintConfigurationToken({
           // jose signs with a node KeyObject as well as a WebCrypto key.
           key: { kid: key.kid, privateKey: key.privateKey as unknown as SigningKey['privateKey'] },

@@ -11,6 +11,7 @@ import {
 import { hubModulesMigration } from './0500_modules.js'
 import { hubActionRequestsMigration } from './0501_action_requests.js'
 import { hubTicketsMigration } from './0600_tickets.js'
+import { hubLoginFailuresMigration } from './0900_login_failures.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
 export const hubMigrations: Record<string, DialectMigration> = {
@@ -24,4 +25,5 @@ export const hubMigrations: Record<string, DialectMigration> = {
   '0500_modules': hubModulesMigration,
   '0501_action_requests': hubActionRequestsMigration,
   '0600_tickets': hubTicketsMigration,
+  '0900_login_failures': hubLoginFailuresMigration,
 }
