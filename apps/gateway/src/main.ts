@@ -2,6 +2,7 @@ import { createLogger, describeError, formatHostPort } from '@postern/core'
 import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 import { cloudExtension } from './cloud/extension.js'
+import { consoleExtension } from './console/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
 import { relayModuleExtension } from './relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from './relay-module/tunnel.js'
@@ -17,6 +18,7 @@ export function defaultExtensions(): GatewayExtension[] {
   return [
     contentPipelineExtension(),
     remediation,
+    consoleExtension(),
     relayModule,
     // The hub reaches this gateway's relay module through the tunnel the connector keeps open;
     // the connector refuses those calls while Threat Response is switched off.

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import { formatHostPort, parseHostPort, silentLogger, type Clock, type Logger } from '@postern/core'
-import { createHttpApp, type HttpApp } from '@postern/http'
+import { createHttpApp, serveConsole, type HttpApp } from '@postern/http'
+import { consoleDir } from '@postern/web'
 import { HubAdmin } from './admin.js'
 import { registerAuditRoutes } from './audit/routes.js'
 import { installAuth, type RouteRecord } from './auth/auth-plugin.js'
@@ -19,6 +20,7 @@ import { FanOut } from './investigate/enrich/fan-out.js'
 import { RespondService } from './investigate/enrich/respond-service.js'
 import { registerEnrichRoutes } from './investigate/enrich/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
+import { installBearerCors } from './api/cors.js'
 import { openHubServices, type HubServices } from './services.js'
 import { DeviceTunnel } from './tunnel/device-tunnel.js'
 import { registerUserRoutes } from './users/routes.js'
@@ -133,6 +135,9 @@ export class Hub {
         maxObservables: config.investigate.maxObservables,
       })
       await options.extend?.(app, { services, tunnel })
+      // The console and the ribbon script are public files; every call they make is authenticated.
+      serveConsole(app, { dir: consoleDir('hub'), routeConfig: { public: true } })
+      installBearerCors(app)
 
       const liveTunnel = tunnel
       app.server.on('upgrade', (request, socket, head) => {
