@@ -24,6 +24,7 @@ export * from './gateway/remediation-runs.js'
 export * from './gateway/tracking-search.js'
 export * from './gateway/tracking-reports.js'
 export * from './gateway/retro-cursor.js'
+export * from './gateway/ribbon-credentials.js'
 export type * from './gateway/cloud-schema.js'
 export {
   CloudRepo,

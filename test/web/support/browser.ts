@@ -60,7 +60,17 @@ export async function launchBrowser(): Promise<Browser> {
       const seen: string[] = []
       page.on('pageerror', (err) => seen.push(`pageerror: ${err.message}`))
       page.on('console', (message) => {
-        if (message.type() === 'error') seen.push(`console: ${message.text()}`)
+        // Failed requests are reported below with their URL.
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+          seen.push(`console: ${message.text()}`)
+        }
+      })
+      page.on('response', (response) => {
+        if (response.status() >= 400) {
+          seen.push(
+            `http ${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`,
+          )
+        }
       })
       page.on('dialog', (dialog) => {
         seen.push(`dialog: ${dialog.message()}`)

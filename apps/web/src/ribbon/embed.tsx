@@ -1,5 +1,5 @@
 import { createRoot, type Root } from 'react-dom/client'
-import type { RibbonSource } from '../shared/ribbon-host.js'
+import { tokenSource, type HubToken, type RibbonSource } from '../shared/ribbon-host.js'
 import { CasebookApp, EnrichApp, HomeApp, IncidentsApp } from './apps.js'
 import { registerApp } from './registry.js'
 import { Ribbon } from './Ribbon.js'
@@ -13,7 +13,8 @@ registerApp({ id: 'enrich', title: 'Enrich', component: EnrichApp })
 /**
  * `<postern-ribbon>`: the ribbon as a web component, in its own shadow root so a host page's
  * styles neither leak in nor out. A page gives it a `source` (hub URL + how to authenticate);
- * a page without script of its own names a `token-url` answering `{hubUrl, accessToken}`.
+ * a page without script of its own names its `hub-url` and a `token-url` answering
+ * `{accessToken, expiresAt}`.
  */
 class PosternRibbonElement extends HTMLElement {
   private root: Root | null = null
@@ -29,6 +30,13 @@ class PosternRibbonElement extends HTMLElement {
   }
 
   connectedCallback(): void {
+    // A page may set `source` before this script defined the element: that set an own property
+    // on the plain element, which would hide the accessor; take its value over.
+    if (Object.hasOwn(this, 'source')) {
+      const early = (this as unknown as { source: RibbonSource | null }).source
+      delete (this as unknown as { source?: unknown }).source
+      this.sourceValue = early
+    }
     if (!this.root) {
       const shadow = this.attachShadow({ mode: 'open' })
       const sheet = new CSSStyleSheet()
@@ -39,7 +47,8 @@ class PosternRibbonElement extends HTMLElement {
       this.root = createRoot(mount)
     }
     const tokenUrl = this.getAttribute('token-url')
-    if (!this.sourceValue && tokenUrl) this.sourceValue = tokenSource(tokenUrl)
+    if (!this.sourceValue && tokenUrl)
+      this.sourceValue = urlTokenSource(tokenUrl, this.getAttribute('hub-url') ?? '')
     this.render()
   }
 
@@ -61,28 +70,13 @@ class PosternRibbonElement extends HTMLElement {
   }
 }
 
-/** A source that fetches short-lived hub tokens from `url` and reuses each until it nearly expires. */
-export function tokenSource(url: string, hubUrl?: string): RibbonSource {
-  let cached: { token: string; until: number; hubUrl: string } | null = null
-  const source: RibbonSource = {
-    hubUrl: hubUrl ?? '',
-    consoleUrl: hubUrl ?? '',
-    async headers() {
-      if (!cached || cached.until < Date.now() + 30_000) {
-        const response = await fetch(url, { method: 'POST', credentials: 'same-origin' })
-        if (!response.ok)
-          throw new Error(`The ribbon token source answered HTTP ${response.status}`)
-        const body = (await response.json()) as {
-          accessToken: string
-          expiresAt: number
-          hubUrl: string
-        }
-        cached = { token: body.accessToken, until: body.expiresAt, hubUrl: body.hubUrl }
-      }
-      return { authorization: `Bearer ${cached.token}` }
-    },
-  }
-  return source
+/** `token-url` answers a POST with `{hubUrl, accessToken, expiresAt}` for the page's user. */
+function urlTokenSource(url: string, hubUrl: string): RibbonSource {
+  return tokenSource(hubUrl, async () => {
+    const response = await fetch(url, { method: 'POST', credentials: 'same-origin' })
+    if (!response.ok) throw new Error(`The ribbon token source answered HTTP ${response.status}`)
+    return (await response.json()) as HubToken
+  })
 }
 
 if (!customElements.get('postern-ribbon'))

@@ -144,7 +144,7 @@ export function PivotMenu({ observable }: { observable: Observable }) {
     items.push({
       key: 'investigate',
       label: 'Investigate in hub',
-      href: `${settings.hubConsoleUrl}#/investigate?q=${encodeURIComponent(observable.value)}`,
+      href: `${settings.hubConsoleUrl}/#/investigate?q=${encodeURIComponent(observable.value)}`,
     })
   }
   for (const local of settings.local) {

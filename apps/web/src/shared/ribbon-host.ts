@@ -26,3 +26,22 @@ export function attachRibbon(source: RibbonSource): void {
   }
   ribbon.source = source
 }
+
+/** A hub access token and when it expires (epoch ms). */
+export interface HubToken {
+  accessToken: string
+  expiresAt: number
+}
+
+/** A source that gets short-lived hub tokens from `fetchToken`, each reused until it nearly expires. */
+export function tokenSource(hubUrl: string, fetchToken: () => Promise<HubToken>): RibbonSource {
+  let cached: HubToken | null = null
+  return {
+    hubUrl,
+    consoleUrl: hubUrl,
+    async headers() {
+      if (!cached || cached.expiresAt < Date.now() + 30_000) cached = await fetchToken()
+      return { authorization: `Bearer ${cached.accessToken}` }
+    },
+  }
+}

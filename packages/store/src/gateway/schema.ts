@@ -3,6 +3,7 @@ import type { AuditLogTable } from '../shared/audit-log.js'
 import type { ContentSchema } from './content-schema.js'
 import type { RemediationTables } from './remediation-tables.js'
 import type { GatewayCloudSchema } from './cloud-schema.js'
+import type { RibbonCredentialsTable } from './ribbon-credentials.js'
 
 /** One mail transaction (MID): envelope, header summary, client, status (migration 0100). */
 export interface MessagesTable {
@@ -92,6 +93,7 @@ export interface ApiTokensTable {
 /** Tables of the gateway's database (see migrations/gateway). */
 export interface GatewaySchema extends ContentSchema, RemediationTables, GatewayCloudSchema {
   audit_log: AuditLogTable
+  ribbon_credentials: RibbonCredentialsTable
   messages: MessagesTable
   message_recipients: MessageRecipientsTable
   message_events: MessageEventsTable

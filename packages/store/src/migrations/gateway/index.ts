@@ -8,6 +8,7 @@ import { trackingSearchMigration } from './0301_tracking_search.js'
 import { contentSearchMigration } from './0302_content_search.js'
 import { retroCursorMigration } from './0303_retro_cursor.js'
 import { gatewayCloudMigration } from './0400-cloud.js'
+import { ribbonCredentialsMigration } from './0800_ribbon_credentials.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -23,4 +24,5 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0302_content_search': contentSearchMigration,
   '0303_retro_cursor': retroCursorMigration,
   '0400_cloud': gatewayCloudMigration,
+  '0800_ribbon_credentials': ribbonCredentialsMigration,
 }
