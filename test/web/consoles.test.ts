@@ -4,6 +4,7 @@ import {
   launchBrowser,
   skipBrowser,
   tabTo,
+  unlabelledControls,
   type Browser,
   type GuardedPage,
 } from './support/browser.js'
@@ -272,6 +273,37 @@ describe.skipIf(skipBrowser)('the consoles in chromium', () => {
     expect(await page.locator('img[src="x"]').count()).toBe(0)
     expect(await hub.problems()).toEqual([])
     await hub.screenshot('hub-investigate')
+  })
+
+  it('keeps the ribbon open or closed across page loads', async () => {
+    const { page } = gw
+    const ribbon = page.locator('postern-ribbon')
+    await ribbon.getByRole('button', { name: 'Casebook' }).waitFor()
+    await ribbon.getByRole('button', { name: 'Enrich' }).click()
+    await ribbon.getByLabel('Observables or text to enrich').waitFor()
+    await page.reload()
+    await ribbon.getByLabel('Observables or text to enrich').waitFor()
+    await ribbon.getByRole('button', { name: 'Collapse ribbon' }).click()
+    await page.reload()
+    await ribbon.getByRole('button', { name: 'Expand ribbon' }).waitFor()
+    expect(await ribbon.getByLabel('Observables or text to enrich').count()).toBe(0)
+  })
+
+  it('labels every control of every page', async () => {
+    for (const [tab, base, pages] of [
+      [gw, stack.gatewayUrl, ['reporting', 'tracking', 'cloud']],
+      [hub, stack.hubUrl, ['investigate', 'approvals', 'devices', 'api-clients', 'audit']],
+    ] as const) {
+      for (const name of pages) {
+        await tab.page.goto(`${base}/#/${name}`)
+        await tab.page.getByRole('heading', { level: 1 }).waitFor()
+        await tab.page
+          .locator('postern-ribbon')
+          .getByRole('button', { name: /ribbon$/ })
+          .waitFor()
+        expect(await unlabelledControls(tab.page), `${base} ${name}`).toEqual([])
+      }
+    }
   })
 
   it('lists approvals and the audit log', async () => {

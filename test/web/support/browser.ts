@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // Functions passed to page.evaluate run in the browser, hence the DOM types.
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -121,4 +122,29 @@ export async function tabTo(page: Page, name: RegExp, max = 60): Promise<void> {
     if (name.test(label)) return
   }
   throw new Error(`${name} was not reached with Tab`)
+}
+
+/** Controls of the page (and of the ribbon's shadow root) that have no accessible name. */
+export async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const roots: (Document | ShadowRoot)[] = [document]
+    const ribbon = document.querySelector('postern-ribbon')?.shadowRoot
+    if (ribbon) roots.push(ribbon)
+    const missing: string[] = []
+    for (const root of roots) {
+      for (const el of root.querySelectorAll<HTMLElement>(
+        'button, a[href], input, select, textarea, [role="menuitem"]',
+      )) {
+        const labels = (el as HTMLInputElement).labels
+        const name =
+          el.getAttribute('aria-label') ||
+          (el.getAttribute('aria-labelledby') &&
+            root.querySelector(`#${el.getAttribute('aria-labelledby')}`)?.textContent) ||
+          (labels && labels.length > 0 ? labels[0]?.textContent : '') ||
+          el.textContent
+        if (!name?.trim()) missing.push(el.outerHTML.slice(0, 120))
+      }
+    }
+    return missing
+  })
 }
