@@ -47,6 +47,11 @@ export default tseslint.config(
     },
   },
   {
+    // The consoles and the ribbon run in the browser.
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.test.ts', 'packages/*/src/testing.ts', 'packages/testkit/**'],
     rules: { 'no-restricted-properties': 'off' },
   },

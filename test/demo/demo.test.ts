@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startProcess, tempDir, type RunningProcess } from '@postern/testkit'
 
 interface DemoSummary {
-  hub: { url: string; login: { email: string; password: string } }
+  hub: { url: string; console: string; login: { email: string; password: string } }
   gateway: {
     url: string
+    console: string
     smtp: string
     login: { username: string; password: string }
     registration: { deviceId: string | null; state: string }
@@ -143,6 +144,15 @@ describe('postern demo', () => {
       await fetch(summary.intel.casebook.id, { headers: { cookie } })
     ).json()) as { observables: { type: string; value: string }[] }
     expect(casebook.observables).toContainEqual({ type: 'url', value: 'https://bit.ly/3Qx7Bnk' })
+  })
+
+  it('serves both consoles under a Content-Security-Policy', async () => {
+    for (const url of [summary.hub.console, summary.gateway.console]) {
+      const page = await fetch(url)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+    }
   })
 
   it('stops cleanly on SIGTERM', async () => {

@@ -70,9 +70,10 @@ export function demoCommand(): Command {
 
 function summaryJson(demo: RunningDemo): Record<string, unknown> {
   return {
-    hub: { url: demo.hubUrl, login: demo.credentials.hub },
+    hub: { url: demo.hubUrl, console: `${demo.hubUrl}/`, login: demo.credentials.hub },
     gateway: {
       url: demo.gatewayUrl,
+      console: `${demo.gatewayUrl}/`,
       smtp: demo.smtp,
       login: demo.credentials.gateway,
       registration: demo.registration,
@@ -89,14 +90,16 @@ function renderSummary(demo: RunningDemo): string {
   lines.push(
     '',
     'Hub (threat response)',
-    `  console and API  ${demo.hubUrl}  (OpenAPI: ${demo.hubUrl}/api/v1/openapi.json)`,
+    `  console          ${demo.hubUrl}/  (serves the ribbon too: ${demo.hubUrl}/ribbon.js)`,
+    `  API              ${demo.hubUrl}/api/v1  (OpenAPI: ${demo.hubUrl}/api/v1/openapi.json)`,
     `  login            ${demo.credentials.hub.email} / ${demo.credentials.hub.password}`,
     `  demo gateway     device ${demo.registration.deviceId ?? '(not registered)'}: ${demo.registration.state}`,
   )
   lines.push(
     '',
     'Gateway',
-    `  console and API  ${demo.gatewayUrl}  (OpenAPI: ${demo.gatewayUrl}/api/v1/openapi.json)`,
+    `  console          ${demo.gatewayUrl}/`,
+    `  API              ${demo.gatewayUrl}/api/v1  (OpenAPI: ${demo.gatewayUrl}/api/v1/openapi.json)`,
   )
   lines.push(`  SMTP             ${demo.smtp}  (accepts mail for example.com)`)
   lines.push(

@@ -170,6 +170,21 @@ export const gwErrors = defineErrors('GW', {
     hint: 'List the block list to find the entry id.',
     status: 404,
   },
+  RIBBON_NOT_LOGGED_IN: {
+    message: 'The ribbon has no hub login for {owner}',
+    hint: 'Open the ribbon login (Login to use the ribbon) and give an API client id, its secret and the hub URL.',
+    status: 404,
+  },
+  RIBBON_HUB_REFUSED: {
+    message: 'The hub at {hubUrl} refused the ribbon client {clientId} (HTTP {status})',
+    hint: 'Check the client id and secret in the hub console (API clients); the client may be revoked or expired.',
+    status: 400,
+  },
+  RIBBON_HUB_UNREACHABLE: {
+    message: 'The hub at {hubUrl} could not be reached: {reason}',
+    hint: 'Check the hub URL and that the gateway can reach it.',
+    status: 502,
+  },
   BLOCKED_SENDER_NOT_FOUND: {
     message: '{address} is not a blocked user',
     hint: 'List blocked users to see who is blocked.',

@@ -3,6 +3,7 @@ import { loadGatewayConfig } from './config.js'
 import { Gateway, type GatewayExtension } from './gateway.js'
 import { cloudExtension } from './cloud/extension.js'
 import { hubIntelExtension } from './intel/extension.js'
+import { consoleExtension } from './console/extension.js'
 import { contentPipelineExtension } from './pipeline/extension.js'
 import type { ContentPipelineSetup } from './pipeline/setup.js'
 import { relayModuleExtension } from './relay-module/extension.js'
@@ -24,6 +25,7 @@ export function defaultExtensions(): GatewayExtension[] {
       intel.useBlocklists(setup.blocklists)
     }),
     remediation,
+    consoleExtension(),
     relayModule,
     // The hub reaches this gateway's relay module through the tunnel the connector keeps open;
     // the connector refuses those calls while Threat Response is switched off.

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import { formatHostPort, parseHostPort, silentLogger, type Clock, type Logger } from '@postern/core'
-import { createHttpApp, type HttpApp } from '@postern/http'
+import { createHttpApp, serveConsole, type HttpApp } from '@postern/http'
+import { consoleDir } from '@postern/web'
 import { HubAdmin } from './admin.js'
 import { registerAuditRoutes } from './audit/routes.js'
 import { installAuth, type RouteRecord } from './auth/auth-plugin.js'
@@ -22,6 +23,7 @@ import { RecommendedActions } from './investigate/enrich/recommended-actions.js'
 import { RespondService } from './investigate/enrich/respond-service.js'
 import { registerEnrichRoutes } from './investigate/enrich/routes.js'
 import { registerOAuthRoutes } from './oauth/routes.js'
+import { installBearerCors } from './api/cors.js'
 import { openHubServices, type HubServices } from './services.js'
 import { DeviceTunnel } from './tunnel/device-tunnel.js'
 import { GatewayIntel } from './tunnel/gateway-intel.js'
@@ -194,6 +196,9 @@ export class Hub {
         callerOf: (request) => request.auth,
       })
       await options.extend?.(app, { services, tunnel, privateIntel })
+      // The console and the ribbon script are public files; every call they make is authenticated.
+      serveConsole(app, { dir: consoleDir('hub'), routeConfig: { public: true } })
+      installBearerCors(app)
 
       const liveTunnel = tunnel
       app.server.on('upgrade', (request, socket, head) => {

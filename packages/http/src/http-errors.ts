@@ -32,6 +32,11 @@ export const httpErrors = defineErrors('HTTP', {
     hint: 'Wait for the time given in Retry-After and try again.',
     status: 429,
   },
+  CONSOLE_NOT_BUILT: {
+    message: 'The web console is not built (nothing in {dir})',
+    hint: 'Run "npm run build" at the repository root; it builds apps/web.',
+    status: 503,
+  },
   INTERNAL: {
     message: 'An unexpected error occurred (trace id {traceId})',
     hint: 'The error was logged with this trace id; give it to your administrator.',

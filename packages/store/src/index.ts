@@ -25,6 +25,7 @@ export * from './gateway/tracking-search.js'
 export * from './gateway/tracking-reports.js'
 export * from './gateway/retro-cursor.js'
 export * from './gateway/hub-outbox.js'
+export * from './gateway/ribbon-credentials.js'
 export type * from './gateway/cloud-schema.js'
 export {
   CloudRepo,

@@ -2,6 +2,7 @@ import type { Gateway, GatewayExtension } from '../gateway.js'
 import { gatewayFeatures } from './features.js'
 import { openCloudContext, type CloudContext } from './context.js'
 import { cloudHostOf } from './load-host.js'
+import { registerCloudRoutes } from './routes.js'
 import type { FeatureState } from './telemetry.js'
 
 export interface CloudExtensionOptions {
@@ -29,6 +30,7 @@ export function cloudExtension(options: CloudExtensionOptions = {}): GatewayExte
         features: () => [...gatewayFeatures(gateway.config), ...(options.features?.() ?? [])],
       })
       options.onContext?.(context, gateway)
+      registerCloudRoutes(gateway.http, context.cloud)
       gateway.onStart(() => context.connector().start())
       gateway.onStop(() => context.close())
     },

@@ -4,6 +4,7 @@ import type { ContentSchema } from './content-schema.js'
 import type { RemediationTables } from './remediation-tables.js'
 import type { GatewayCloudSchema } from './cloud-schema.js'
 import type { HubOutboxSchema } from './hub-outbox.js'
+import type { RibbonCredentialsTable } from './ribbon-credentials.js'
 
 /** One mail transaction (MID): envelope, header summary, client, status (migration 0100). */
 export interface MessagesTable {
@@ -94,6 +95,7 @@ export interface ApiTokensTable {
 export interface GatewaySchema
   extends ContentSchema, RemediationTables, GatewayCloudSchema, HubOutboxSchema {
   audit_log: AuditLogTable
+  ribbon_credentials: RibbonCredentialsTable
   messages: MessagesTable
   message_recipients: MessageRecipientsTable
   message_events: MessageEventsTable

@@ -9,6 +9,7 @@ import { contentSearchMigration } from './0302_content_search.js'
 import { retroCursorMigration } from './0303_retro_cursor.js'
 import { gatewayCloudMigration } from './0400-cloud.js'
 import { hubOutboxMigration } from './0700_hub_outbox.js'
+import { ribbonCredentialsMigration } from './0800_ribbon_credentials.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -25,4 +26,5 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0303_retro_cursor': retroCursorMigration,
   '0400_cloud': gatewayCloudMigration,
   '0700_hub_outbox': hubOutboxMigration,
+  '0800_ribbon_credentials': ribbonCredentialsMigration,
 }

@@ -1,0 +1,2 @@
+/** Where the built console of `app` is (`npm run build` writes it). */
+export declare function consoleDir(app: 'gateway' | 'hub'): string
