@@ -14,7 +14,7 @@ import {
   TrackingSearchRepository,
   type Dialect,
   type GatewaySchema,
-  type SearchFilter,
+  searchFilter,
 } from '@postern/store'
 import { createTestDatabase } from '@postern/store/testing'
 import { writeSection } from '../lib/index.js'
@@ -114,21 +114,7 @@ async function measure(
     limit: 50,
     offset: 0,
   }
-  const filter = (f: Partial<SearchFilter>): SearchFilter => ({
-    envelopeSenders: [],
-    envelopeRecipients: [],
-    subjects: [],
-    mids: [],
-    attachmentNames: [],
-    attachmentHashes: [],
-    urls: [],
-    urlDomains: [],
-    domains: [],
-    senderDomains: [],
-    verdicts: [],
-    statuses: [],
-    ...f,
-  })
+  const filter = searchFilter
   const e = (n: number) => expected(n, dialect, END, total)
   const cases: { name: string; kind: Row['kind']; run: () => Promise<number> }[] = [
     {

@@ -1,27 +1,15 @@
 import type { Observable } from '@postern/ctim'
-import type { SearchFilter, SearchRow, TrackingSearchRepository } from '@postern/store'
+import {
+  searchFilter,
+  type SearchFilter,
+  type SearchRow,
+  type TrackingSearchRepository,
+} from '@postern/store'
 
 /**
  * Which tracked messages an observable names: each type becomes one or more tracking search
  * filters (OR-ed by running each and merging by MID), all index lookups.
  */
-function emptyFilter(): SearchFilter {
-  return {
-    envelopeSenders: [],
-    envelopeRecipients: [],
-    subjects: [],
-    mids: [],
-    attachmentNames: [],
-    attachmentHashes: [],
-    urls: [],
-    urlDomains: [],
-    domains: [],
-    senderDomains: [],
-    verdicts: [],
-    statuses: [],
-  }
-}
-
 const is = (value: string) => ({ operator: 'is' as const, value })
 
 /** Observable types the gateway can answer, and the filters each becomes. */
@@ -59,10 +47,11 @@ export async function messagesFor(
   const filters = FILTERS[observable.type]?.(observable.value) ?? []
   const byMid = new Map<number, SearchRow>()
   for (const part of filters) {
-    const { rows } = await search.search(
-      { ...emptyFilter(), ...part },
-      { sort: { field: 'received_at', order: 'desc' }, limit, offset: 0 },
-    )
+    const { rows } = await search.search(searchFilter(part), {
+      sort: { field: 'received_at', order: 'desc' },
+      limit,
+      offset: 0,
+    })
     for (const row of rows) byMid.set(row.mid, row)
   }
   return [...byMid.values()]

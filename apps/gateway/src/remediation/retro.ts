@@ -1,5 +1,5 @@
 import { describeError, systemClock, type Clock, type Logger } from '@postern/core'
-import type { SearchFilter, TrackingSearchRepository } from '@postern/store'
+import { searchFilter, type SearchFilter, type TrackingSearchRepository } from '@postern/store'
 import type { RemediationConfig, RetroAction } from './config.js'
 import { SYSTEM_RETRO_CONTEXT } from './context.js'
 import type { RemediationService } from './service.js'
@@ -137,21 +137,7 @@ export class RetroRemediation {
 }
 
 function filterFor(entry: BlockedEntry, since: number): SearchFilter | null {
-  const base: SearchFilter = {
-    since,
-    envelopeSenders: [],
-    envelopeRecipients: [],
-    subjects: [],
-    mids: [],
-    attachmentNames: [],
-    attachmentHashes: [],
-    urls: [],
-    urlDomains: [],
-    domains: [],
-    senderDomains: [],
-    verdicts: [],
-    statuses: [],
-  }
+  const base = searchFilter({ since })
   const value = entry.value.trim()
   switch (entry.kind) {
     case 'sender_address':

@@ -39,6 +39,25 @@ export interface SearchFilter {
   statuses: string[]
 }
 
+/** A filter that matches every message, with `conditions` added (each search starts here). */
+export function searchFilter(conditions: Partial<SearchFilter> = {}): SearchFilter {
+  return {
+    envelopeSenders: [],
+    envelopeRecipients: [],
+    subjects: [],
+    mids: [],
+    attachmentNames: [],
+    attachmentHashes: [],
+    urls: [],
+    urlDomains: [],
+    domains: [],
+    senderDomains: [],
+    verdicts: [],
+    statuses: [],
+    ...conditions,
+  }
+}
+
 export interface SearchPage {
   sort: { field: 'received_at' | 'mid' | 'size' | 'sender' | 'subject'; order: 'asc' | 'desc' }
   limit: number
