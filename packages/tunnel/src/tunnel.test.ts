@@ -155,19 +155,18 @@ describe('tunnel', () => {
 
   it('reconnects after the server restarts on the same port', async () => {
     const h = await startServer()
-    const statuses: string[] = []
     const client = startClient(h.port)
     await client.whenConnected()
     const pending = h.tunnel.call('dev-1', 'module.slow', {}, { timeoutMs: 10_000 })
     await stopServer(h)
     await expect(pending).rejects.toMatchObject({ code: 'TUNNEL_ERR_CLOSED' })
     await waitFor(() => client.status.state === 'waiting')
-    statuses.push(client.status.state)
     expect(client.status.lastError?.code).toBe('TUNNEL_ERR_NOT_CONNECTED')
 
     const again = await startServer(h.port)
     await waitFor(() => again.tunnel.get('dev-1'), { timeoutMs: 10_000 })
-    expect(client.status.state).toBe('connected')
+    // The hub registers the device before the client has read its welcome: wait for both ends.
+    await waitFor(() => client.status.state === 'connected')
     expect(await again.tunnel.call('dev-1', 'module.call', 1)).toEqual({
       data: { status: 'ok', echo: 1 },
     })
@@ -186,7 +185,8 @@ describe('tunnel', () => {
     const again = await startServer(a.port)
     await stopServer(b)
     await waitFor(() => again.tunnel.get('dev-1'), { timeoutMs: 10_000 })
-    expect(client.status.state).toBe('connected')
+    // The hub registers the device before the client has read its welcome: wait for both ends.
+    await waitFor(() => client.status.state === 'connected')
   })
 
   it('refuses a fallback URL that is not ws:// or wss://', () => {
