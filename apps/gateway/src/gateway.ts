@@ -122,6 +122,7 @@ export class Gateway {
     this.audit = parts.audit
     this.auth = parts.auth
     this.listeners = parts.listeners
+    this.metrics.sampleOnScrape(() => this.sampleStateGauges())
   }
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -363,7 +364,6 @@ export class Gateway {
       `${JSON.stringify({ pid: process.pid, http: formatHostPort(http), smtp: Object.fromEntries(Object.entries(smtp).map(([n, a]) => [n, formatHostPort(a)])) }, null, 2)}\n`,
     )
     for (const hook of this.startHooks) await hook()
-    this.updateSpoolGauge()
     this.logger.info(
       {
         event: 'GATEWAY_READY',
@@ -421,11 +421,10 @@ export class Gateway {
     }
     checks.tracking = `${this.tracking.writer.pendingRows} rows pending`
     checks.queue = `${this.queue.size} messages`
-    this.updateSpoolGauge()
     return { ok: checks.spool === 'ok' && checks.database === 'ok', checks }
   }
 
-  private updateSpoolGauge(): void {
+  private sampleStateGauges(): void {
     this.metrics.spoolBytes.set(this.spool.diskUsage().bytes)
     this.metrics.trackingPendingRows.set(this.tracking.writer.pendingRows)
   }

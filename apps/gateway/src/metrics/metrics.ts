@@ -122,7 +122,18 @@ export class GatewayMetrics {
     })
   }
 
+  private readonly samplers: (() => void)[] = []
+
+  /**
+   * Runs `sample` before each scrape: gauges of state that changes without an event (rows
+   * waiting for the database, spool size) are read when asked for, never left stale.
+   */
+  sampleOnScrape(sample: () => void): void {
+    this.samplers.push(sample)
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
+    for (const sample of this.samplers) sample()
     return { contentType: this.registry.contentType, body: await this.registry.metrics() }
   }
 }

@@ -28,7 +28,7 @@ async function hubTokenStatus(hubUrl: string): Promise<number> {
 
 const isCodedRefusal = (status: number) => status === 400 || status === 401
 
-describe('PostgreSQL restart in the middle of a load (its own PostgreSQL instance)', () => {
+describe('PostgreSQL restart in the middle of a load (its own PostgreSQL instance, short)', () => {
   const cleanup: (() => Promise<void> | void)[] = []
   afterAll(async () => {
     for (const fn of cleanup.reverse()) await fn()
@@ -134,7 +134,12 @@ describe('PostgreSQL restart in the middle of a load (its own PostgreSQL instanc
     await waitFor(
       async () => metricValue(await gw.metrics(), 'postern_tracking_pending_rows') === 0,
       { timeoutMs: 120_000, what: 'tracking rows of the outage written' },
-    )
+    ).catch(async (err: Error) => {
+      const pending = metricValue(await gw.metrics(), 'postern_tracking_pending_rows')
+      throw new Error(
+        `${err.message}: ${pending} rows pending; gateway: ${gw.proc.output().slice(-4000)}`,
+      )
+    })
     const metrics = await gw.metrics()
     expect(metricValue(metrics, 'postern_tracking_dropped_rows_total')).toBe(0)
     expect(hub.child.exitCode).toBeNull()
