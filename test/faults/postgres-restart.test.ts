@@ -1,8 +1,13 @@
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freePort, startProcess, tempDir, waitFor, type RunningProcess } from '@postern/testkit'
-import { gatewayConfigFile, metricValue, startGatewayProcess } from './support/gateway-process.js'
+import { startProcess, tempDir, waitFor, type RunningProcess } from '@postern/testkit'
+import { hubConfigFile } from '../support/postern-cli.js'
+import {
+  gatewayConfigFile,
+  relayTo,
+  metricValue,
+  startGatewayProcess,
+} from './support/gateway-process.js'
 import { CountingDownstream, startLoad } from './support/load.js'
 import { startPostgresInstance, type PostgresInstance } from './support/postgres-instance.js'
 
@@ -40,20 +45,10 @@ describe('PostgreSQL restart in the middle of a load (its own PostgreSQL instanc
     const dir = tempDir('postern-pgrestart-')
     cleanup.push(() => dir.remove())
 
-    const hubPort = await freePort()
-    const hubUrl = `http://127.0.0.1:${hubPort}`
-    const hubConfig = join(dir.path, 'hub.yaml')
-    writeFileSync(
-      hubConfig,
-      JSON.stringify({
-        dataDir: join(dir.path, 'hub'),
-        database: await pg.createDatabase('hub'),
-        listen: `127.0.0.1:${hubPort}`,
-        publicUrl: hubUrl,
-        region: 'nam',
-        log: { level: 'warn' },
-      }),
-    )
+    const { file: hubConfig, url: hubUrl } = await hubConfigFile(dir.path, {
+      database: await pg.createDatabase('hub'),
+      log: { level: 'warn' },
+    })
     const hub: RunningProcess = startProcess(process.execPath, [
       POSTERN,
       'hub',
@@ -74,14 +69,7 @@ describe('PostgreSQL restart in the middle of a load (its own PostgreSQL instanc
     const gw = await startGatewayProcess(
       gatewayConfigFile(join(dir.path, 'gw'), {
         database: await pg.createDatabase('gateway'),
-        listeners: [
-          {
-            name: 'inbound',
-            smtp: '127.0.0.1:0',
-            rat: [{ recipient: 'corp.example', action: 'ACCEPT' }],
-          },
-        ],
-        smtpRoutes: [{ domain: '*', to: [`127.0.0.1:${downstream.port}`] }],
+        ...relayTo(downstream.port),
         tracking: { flushInterval: '100ms' },
       }),
     )

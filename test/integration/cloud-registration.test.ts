@@ -13,7 +13,7 @@ import {
   waitFor,
   type RunningProcess,
 } from '@postern/testkit'
-import { POSTERN, ROOT, bootstrapHub, cli, ok } from '../support/postern-cli.js'
+import { POSTERN, ROOT, bootstrapHub, clientAccessToken, cli, ok } from '../support/postern-cli.js'
 
 const run = promisify(execFile)
 const PTY = join(ROOT, 'test/integration/pty-driver.py')
@@ -67,15 +67,7 @@ describe.each(BACKENDS)('hub and gateways as processes on %s', (dialect) => {
 
   /** An access token of the e2e API client (they live 10 minutes; the suite may run longer). */
   async function freshToken(): Promise<string> {
-    const res = await fetch(`${hubUrl}/iroh/oauth2/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials',
-    })
-    return ((await res.json()) as { access_token: string }).access_token
+    return clientAccessToken(hubUrl, client)
   }
 
   async function api(method: string, path: string): Promise<{ status: number; body: Json }> {

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { freePort } from '@postern/testkit'
 
 const run = promisify(execFile)
 
@@ -78,4 +80,45 @@ export async function bootstrapHub(
       client.scopes,
     ]),
   ) as { client_id: string; client_secret: string }
+}
+
+/**
+ * Writes the config file of a `postern hub` process listening on `127.0.0.1:port` in region
+ * `nam` (JSON is YAML) and returns its path and URL; `extra` adds or replaces keys.
+ */
+export async function hubConfigFile(
+  dir: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ file: string; url: string }> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const file = join(dir, 'hub.yaml')
+  writeFileSync(
+    file,
+    JSON.stringify({
+      dataDir: join(dir, 'hub'),
+      listen: `127.0.0.1:${port}`,
+      publicUrl: url,
+      region: 'nam',
+      ...extra,
+    }),
+  )
+  return { file, url }
+}
+
+/** An access token of an API client (client-credentials grant, RFC 6749 §4.4). */
+export async function clientAccessToken(
+  hubUrl: string,
+  client: { client_id: string; client_secret: string },
+): Promise<string> {
+  const res = await fetch(`${hubUrl}/iroh/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  })
+  if (!res.ok) throw new Error(`token of ${client.client_id}: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { access_token: string }).access_token
 }

@@ -1,6 +1,6 @@
 import { expect } from 'vitest'
 import { tempDir, waitFor } from '@postern/testkit'
-import { gatewayConfigFile, metricValue, startGatewayProcess } from './gateway-process.js'
+import { gatewayConfigFile, relayTo, metricValue, startGatewayProcess } from './gateway-process.js'
 import { CountingDownstream, startLoad } from './load.js'
 
 /** Most delivery attempts a message can make in `elapsedMs` with this exponential backoff. */
@@ -30,14 +30,7 @@ export async function downstreamOutage(options: {
   const dir = tempDir('postern-outage-')
   const config = gatewayConfigFile(dir.path, {
     database: 'sqlite',
-    listeners: [
-      {
-        name: 'inbound',
-        smtp: '127.0.0.1:0',
-        rat: [{ recipient: 'corp.example', action: 'ACCEPT' }],
-      },
-    ],
-    smtpRoutes: [{ domain: '*', to: [`127.0.0.1:${downstream.port}`] }],
+    ...relayTo(downstream.port),
     queue: {
       retry: { initialDelay: `${options.retry.initialMs}ms`, maxDelay: `${options.retry.maxMs}ms` },
     },

@@ -31,6 +31,23 @@ export function gatewayConfigFile(dir: string, config: Record<string, unknown>):
   return file
 }
 
+/**
+ * The config of a gateway that accepts mail for `corp.example` on one inbound listener and
+ * relays everything to the downstream MTA on `downstreamPort` (the fault suites' load shape).
+ */
+export function relayTo(downstreamPort: number): Record<string, unknown> {
+  return {
+    listeners: [
+      {
+        name: 'inbound',
+        smtp: '127.0.0.1:0',
+        rat: [{ recipient: 'corp.example', action: 'ACCEPT' }],
+      },
+    ],
+    smtpRoutes: [{ domain: '*', to: [`127.0.0.1:${downstreamPort}`] }],
+  }
+}
+
 export async function startGatewayProcess(configFile: string): Promise<GatewayProcess> {
   const proc = startProcess(process.execPath, [POSTERN, 'gateway', '--config', configFile])
   const [, port, http] = await proc.waitForLine(

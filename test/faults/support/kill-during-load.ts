@@ -2,7 +2,12 @@ import { expect } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '@postern/store/testing'
 import type { Dialect } from '@postern/store'
 import { tempDir, waitFor } from '@postern/testkit'
-import { gatewayConfigFile, startGatewayProcess, type GatewayProcess } from './gateway-process.js'
+import {
+  gatewayConfigFile,
+  relayTo,
+  startGatewayProcess,
+  type GatewayProcess,
+} from './gateway-process.js'
 import { CountingDownstream, startLoad } from './load.js'
 import { seededRandom } from './random.js'
 
@@ -44,14 +49,7 @@ export async function killDuringLoad(options: {
     }
     const config = gatewayConfigFile(dir.path, {
       database,
-      listeners: [
-        {
-          name: 'inbound',
-          smtp: '127.0.0.1:0',
-          rat: [{ recipient: 'corp.example', action: 'ACCEPT' }],
-        },
-      ],
-      smtpRoutes: [{ domain: '*', to: [`127.0.0.1:${downstream.port}`] }],
+      ...relayTo(downstream.port),
       queue: { retry: { initialDelay: '200ms', maxDelay: '1s' } },
     })
     let gw: GatewayProcess = await startGatewayProcess(config)

@@ -92,9 +92,12 @@ export function startLoad(options: {
   total: number
   perConnection?: number
   bodyBytes?: number
+  /** The body of message `id` (default: `bodyBytes` of filler). */
+  bodyOf?: (id: number) => string
 }) {
   const result: LoadResult = { acked: new Set(), inFlight: new Set(), refused: new Map() }
-  const body = 'x'.repeat(options.bodyBytes ?? 1000)
+  const filler = 'x'.repeat(options.bodyBytes ?? 1000)
+  const bodyOf = options.bodyOf ?? (() => filler)
   let next = 0
   let stopped = false
   const worker = async () => {
@@ -122,7 +125,9 @@ export function startLoad(options: {
             continue
           }
           if (!(await smtp.command('DATA'))?.startsWith('354')) throw new Error('DATA')
-          smtp.write(`Message-ID: <load-${id}@test>\r\nSubject: load ${id}\r\n\r\n${body}\r\n.\r\n`)
+          smtp.write(
+            `Message-ID: <load-${id}@test>\r\nSubject: load ${id}\r\n\r\n${bodyOf(id)}\r\n.\r\n`,
+          )
           const reply = await smtp.reply(30_000)
           current = undefined
           if (reply?.startsWith('250')) result.acked.add(id)
