@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../gateway/support/gateway.js'
-import { fuzzParameters, fuzzTimeout } from './support.js'
+import { fuzzParameters, fuzzTimeout, hostileSegment } from './support.js'
 
 /** Routes that take a body or path parameters; `:x` is replaced by a random segment. */
 const ROUTES: [string, string][] = [
@@ -22,20 +22,7 @@ const ROUTES: [string, string][] = [
   ['POST', '/api/v1/reporting/report'],
 ]
 
-const segment = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.integer().map(String),
-  fc.constantFrom(
-    '0',
-    '-1',
-    '1e309',
-    '9007199254740993',
-    '..',
-    '%00',
-    '%E0%A4%A',
-    "'; drop table x",
-  ),
-)
+const segment = hostileSegment
 const body = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 200 }),

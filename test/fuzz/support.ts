@@ -1,4 +1,4 @@
-import type { Parameters } from 'fast-check'
+import fc, { type Parameters } from 'fast-check'
 
 /**
  * Bounded fuzzing: a few seconds per property in `npm test`, longer with `npm run fuzz`
@@ -20,3 +20,19 @@ export function fuzzParameters(name: string): Parameters<unknown> & { seed: numb
 export function fuzzTimeout(): number {
   return Number(process.env.FUZZ_SECONDS ?? 4) * 1_000 + 120_000
 }
+
+/** Path segments a hostile client sends: random text, numbers, traversal, broken escapes, SQL. */
+export const hostileSegment = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.integer().map(String),
+  fc.constantFrom(
+    '0',
+    '-1',
+    '1e309',
+    '9007199254740993',
+    '..',
+    '%00',
+    '%E0%A4%A',
+    "'; drop table x",
+  ),
+)

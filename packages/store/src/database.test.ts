@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely'
+import { Worker } from 'node:worker_threads'
+import { sql, type Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '@postern/core'
 import { Database, resolveDatabaseTarget } from './database.js'
@@ -109,5 +110,41 @@ describe('Database.open', () => {
       code: 'STORE_ERR_DATABASE_UNREACHABLE',
       message: expect.not.stringContaining(':pw@'),
     })
+  })
+})
+
+describe('SQLite transactions beside another connection (the tracking worker thread)', () => {
+  it('reads then writes in one transaction while another thread commits meanwhile', async () => {
+    const testDb = await createTestDatabase('sqlite')
+    const database = await Database.open<{ t: { v: string } }>(testDb.target)
+    try {
+      await sql`create table t (v text not null)`.execute(database.db)
+      let other: Worker | undefined
+      await database.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('t').selectAll().execute()
+        // Another connection writes now: with a deferred BEGIN our snapshot would be stale and
+        // our write refused at once with SQLITE_BUSY; with BEGIN IMMEDIATE it waits for us.
+        other = new Worker(
+          `const SQLite = require('better-sqlite3')
+           const { workerData, parentPort } = require('node:worker_threads')
+           const db = new SQLite(workerData)
+           db.pragma('busy_timeout = 5000')
+           db.prepare("insert into t (v) values ('other')").run()
+           parentPort.postMessage('committed')`,
+          { eval: true, workerData: testDb.target.location },
+        )
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        await trx.insertInto('t').values({ v: 'ours' }).execute()
+      })
+      await new Promise((resolve, reject) => {
+        other?.once('message', resolve)
+        other?.once('error', reject)
+      })
+      const rows = await database.db.selectFrom('t').select('v').execute()
+      expect(rows.map((r) => r.v)).toEqual(['ours', 'other'])
+    } finally {
+      await database.close()
+      await testDb.drop()
+    }
   })
 })

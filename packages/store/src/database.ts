@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, type KyselyPlugin } from 'kysely'
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type KyselyPlugin,
+  type SqliteDialectConfig,
+} from 'kysely'
 import pg from 'pg'
 import { describeError, silentLogger, type Logger } from '@postern/core'
 import { storeErrors } from './store-errors.js'
@@ -51,7 +61,7 @@ export class Database<Schema> {
     try {
       const dialect =
         target.dialect === 'sqlite'
-          ? new SqliteDialect({ database: openSqlite(target.location) })
+          ? new ImmediateSqliteDialect({ database: openSqlite(target.location) })
           : new PostgresDialect({
               pool: openPgPool(target.location, options.poolSize ?? 10, logger),
             })
@@ -74,6 +84,29 @@ export class Database<Schema> {
 
   async close(): Promise<void> {
     await this.db.destroy()
+  }
+}
+
+/**
+ * SQLite write transactions take the write lock when they begin (`BEGIN IMMEDIATE`). A deferred
+ * transaction that reads and then writes, while another connection (the tracking worker
+ * thread) commits in between, gets SQLITE_BUSY at once — the busy timeout cannot help, as its
+ * snapshot is stale (https://www.sqlite.org/lang_transaction.html, "read transaction upgrade").
+ * Taking the lock first makes it wait its turn instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
+    super(sqliteConfig)
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.sqliteConfig)
   }
 }
 
