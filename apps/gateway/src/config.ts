@@ -607,6 +607,12 @@ const trackingSchema = z
         'Rows kept in memory while the database is unavailable; beyond it the oldest are ' +
           'dropped (counted in `postern_tracking_dropped_rows_total`).',
       ),
+    retention: duration(
+      'Messages received longer ago than this are deleted from tracking with their recipients, ' +
+        'events, observables and content analysis (quarantined copies and remediation ' +
+        'history keep their own retention). `0s` keeps tracking forever.',
+    ).prefault('90d'),
+    purgeInterval: duration('How often tracking past its retention is deleted.').prefault('1h'),
   })
   .strict()
 

@@ -36,6 +36,7 @@ import { ReverseDns } from './smtp/rdns.js'
 import type { SessionPolicy } from './smtp/session-policy.js'
 import { loadTlsFiles, selfSignedTls, type TlsMaterial } from './smtp/tls.js'
 import { Spool } from './spool/spool.js'
+import { TrackingRetention } from './tracking/retention.js'
 import { TrackingWorker } from './tracking/worker.js'
 import { TrackingWriter } from './tracking/writer.js'
 
@@ -285,6 +286,17 @@ export class Gateway {
         routes,
       })
       late.gateway = gateway
+      const retention = new TrackingRetention({
+        store,
+        retentionMs: config.tracking.retention,
+        intervalMs: config.tracking.purgeInterval,
+        range: ids,
+        clock,
+        logger: logger.child({ component: 'tracking-retention' }),
+        onPurged: (messages) => metrics.trackingMessagesPurged.inc(messages),
+      })
+      gateway.onStart(() => retention.start())
+      gateway.onStop(() => retention.stop())
       registerRoutes(http, {
         config,
         auth,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { randomToken } from '@postern/core'
-import type { DatabaseTarget, Dialect } from './database.js'
+import { Database, type DatabaseTarget, type Dialect } from './database.js'
+import { migrateToLatest, type SchemaArea } from './migrate.js'
 
 /**
  * Test support: every store test runs on both backends. PostgreSQL is the server already
@@ -57,5 +58,22 @@ async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise
     return await fn(client)
   } finally {
     await client.end()
+  }
+}
+
+/** A fresh test database of `dialect`, opened and migrated for `area`; `close` also drops it. */
+export async function openMigratedTestDatabase<Schema>(
+  dialect: Dialect,
+  area: SchemaArea,
+): Promise<{ database: Database<Schema>; close(): Promise<void> }> {
+  const testDb = await createTestDatabase(dialect)
+  const database = await Database.open<Schema>(testDb.target)
+  await migrateToLatest(database, area)
+  return {
+    database,
+    async close() {
+      await database.close()
+      await testDb.drop()
+    },
   }
 }

@@ -22,6 +22,7 @@ export class GatewayMetrics {
   readonly trackingFlushSeconds: Histogram
   readonly trackingRowsWritten: Counter
   readonly trackingRowsDropped: Counter
+  readonly trackingMessagesPurged: Counter
   readonly trackingPendingRows: Gauge
   readonly trackingErrors: Counter
 
@@ -108,6 +109,11 @@ export class GatewayMetrics {
     this.trackingRowsDropped = new Counter({
       name: 'postern_tracking_dropped_rows_total',
       help: 'Tracking rows dropped because the database failed for too long',
+      registers,
+    })
+    this.trackingMessagesPurged = new Counter({
+      name: 'postern_tracking_purged_messages_total',
+      help: 'Tracked messages deleted because they were past tracking.retention',
       registers,
     })
     this.trackingPendingRows = new Gauge({

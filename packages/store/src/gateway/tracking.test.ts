@@ -138,6 +138,50 @@ describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
     expect(await store.highestIds(nodeIdRange(4))).toEqual({ mid: 0, icid: 0, dcid: 0 })
   })
 
+  it('purges messages past retention with their rows, by batch, keeping the newest of the node', async () => {
+    const node7 = nodeIdRange(7)
+    const mids = [1, 2, 3, 4, 5].map((n) => node7.from + n)
+    const batch = emptyBatch()
+    mids.forEach((mid, i) => {
+      batch.messages.push(message(mid, { icid: mid, receivedAt: 10_000 * (i + 1) }))
+      batch.events.push({ at: 10_000 * (i + 1), mid, event: 'QUEUED' })
+      batch.observables.push({ type: 'domain', value: `purge-${i}.example`, mid, at: 1 })
+    })
+    batch.extra.push({
+      table: 'message_urls',
+      rows: mids.map((mid) => ({
+        mid,
+        idx: 0,
+        url: 'https://purge.example/',
+        host: 'purge.example',
+        domain: 'purge.example',
+        sources: 'text',
+      })),
+    })
+    await store.writeBatch(batch)
+
+    // Everything is older than the cutoff: batches of two, then the newest stays.
+    expect(await store.purgeBefore(1_000_000, 2, node7)).toBe(2)
+    expect(await store.purgeBefore(1_000_000, 2, node7)).toBe(2)
+    expect(await store.purgeBefore(1_000_000, 2, node7)).toBe(0)
+    for (const mid of mids.slice(0, 4)) {
+      expect(await store.getMessage(mid)).toBeUndefined()
+      expect(await store.listEvents(mid)).toEqual([])
+      expect(await store.listObservables(mid)).toEqual([])
+    }
+    expect(await store.getMessage(mids[4] as number)).toMatchObject({ recipientCount: 2 })
+    expect(await store.findByObservable('domain', 'purge-0.example')).toEqual([])
+    const urls = await database.db
+      .selectFrom('message_urls')
+      .select('mid')
+      .where('domain', '=', 'purge.example')
+      .execute()
+    expect(urls.map((u) => Number(u.mid))).toEqual([mids[4]])
+    expect((await store.highestIds(node7)).mid).toBe(mids[4])
+    // Other nodes' messages are theirs to purge.
+    expect(await store.getMessage(1)).toBeDefined()
+  })
+
   it('writes nothing of a batch that fails', async () => {
     const batch = emptyBatch()
     batch.messages.push(message(3))

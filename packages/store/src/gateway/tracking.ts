@@ -460,6 +460,48 @@ export class TrackingStore {
     }
   }
 
+  /**
+   * Retention: deletes up to `limit` messages received before `before` within one node's id
+   * range, with every row that hangs off them (recipients, events, observables, the content
+   * pipeline's analysis, URLs and attachments), in one transaction. The node's newest message
+   * is always kept: it carries the node's highest ids, which a restart continues after.
+   * Quarantined copies and remediation history have retentions of their own. Returns the
+   * number of messages deleted; call again while it returns `limit`.
+   */
+  async purgeBefore(
+    before: number,
+    limit: number,
+    range: IdRange = FULL_ID_RANGE,
+  ): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const newest = await trx
+        .selectFrom('messages')
+        .select((eb) => eb.fn.max('mid').as('mid'))
+        .where('mid', '>=', range.from)
+        .where('mid', '<', range.below)
+        .executeTakeFirst()
+      if (newest?.mid === null || newest?.mid === undefined) return 0
+      const rows = await trx
+        .selectFrom('messages')
+        .select('mid')
+        .where('received_at', '<', before)
+        .where('mid', '>=', range.from)
+        .where('mid', '<', Number(newest.mid))
+        .orderBy('received_at')
+        .limit(limit)
+        .execute()
+      const mids = rows.map((r) => Number(r.mid))
+      if (mids.length === 0) return 0
+      for (const part of chunk(mids, 1)) {
+        for (const table of PURGED_WITH_MESSAGE) {
+          await trx.deleteFrom(table).where('mid', 'in', part).execute()
+        }
+        await trx.deleteFrom('messages').where('mid', 'in', part).execute()
+      }
+      return mids.length
+    })
+  }
+
   async getMessage(mid: number): Promise<TrackedMessage | undefined> {
     const row = await this.db
       .selectFrom('messages')
@@ -613,6 +655,16 @@ function toTrackedMessage(
     })),
   }
 }
+
+/** Tables whose rows belong to one tracked message and go with it (`purgeBefore`). */
+const PURGED_WITH_MESSAGE = [
+  'message_recipients',
+  'message_events',
+  'observables',
+  'message_analysis',
+  'message_urls',
+  'message_attachments',
+] as const
 
 /** Ids (MID, ICID, DCID) each gateway node of a cluster numbers in: 2^40 per node. */
 export const NODE_ID_SPACE = 2 ** 40
