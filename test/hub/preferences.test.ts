@@ -61,20 +61,21 @@ describe.each(BACKENDS)('ribbon preferences on %s', (dialect) => {
       expanded: false,
       app: 'home',
       caseId: null,
+      savedAt: 0,
     })
-    const saved = { expanded: true, app: 'casebook', caseId: 'casebook-1' }
+    const saved = { expanded: true, app: 'casebook', caseId: 'casebook-1', savedAt: 1 }
     expect((await call('PUT', session, saved)).statusCode).toBe(200)
     const bearer = { authorization: `Bearer ${ownedToken}` }
     expect((await call('GET', bearer)).json()).toEqual(saved)
-    const fromRibbon = { expanded: false, app: 'enrich', caseId: null }
+    const fromRibbon = { expanded: false, app: 'enrich', caseId: null, savedAt: 2 }
     expect((await call('PUT', bearer, fromRibbon)).statusCode).toBe(200)
     expect((await call('GET', session)).json()).toEqual(fromRibbon)
   })
 
   it.each([
-    ['an unknown key', { expanded: true, app: 'home', caseId: null, x: 1 }],
-    ['markup as an app id', { expanded: true, app: '<img src=x>', caseId: null }],
-    ['a missing field', { expanded: true, app: 'home' }],
+    ['an unknown key', { expanded: true, app: 'home', caseId: null, savedAt: 1, x: 1 }],
+    ['markup as an app id', { expanded: true, app: '<img src=x>', caseId: null, savedAt: 1 }],
+    ['a missing field', { expanded: true, app: 'home', savedAt: 1 }],
   ])('refuses %s', async (_name, body) => {
     const res = await call('PUT', session, body)
     expect(res.statusCode).toBe(400)
@@ -87,7 +88,7 @@ describe.each(BACKENDS)('ribbon preferences on %s', (dialect) => {
     const noCsrf = await call(
       'PUT',
       { cookie: session.cookie! },
-      { expanded: true, app: 'home', caseId: null },
+      { expanded: true, app: 'home', caseId: null, savedAt: 1 },
     )
     expect(noCsrf.statusCode).toBe(403)
   })

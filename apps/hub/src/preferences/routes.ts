@@ -17,11 +17,18 @@ export const ribbonPreferences = z
       .regex(/^[A-Za-z0-9_-]{1,64}$/)
       .describe('Id of the current ribbon app'),
     caseId: z.string().min(1).max(4096).nullable().describe('The casebook open in the ribbon'),
+    savedAt: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe(
+        'When the browser changed it (epoch ms): a page that left a newer state than the hub has (it was closed while saving) sends its own',
+      ),
   })
   .describe("The ribbon's state")
 export type RibbonPreferences = z.infer<typeof ribbonPreferences>
 
-const DEFAULT_RIBBON: RibbonPreferences = { expanded: false, app: 'home', caseId: null }
+const DEFAULT_RIBBON: RibbonPreferences = { expanded: false, app: 'home', caseId: null, savedAt: 0 }
 
 /**
  * `/api/v1/preferences/ribbon`: the caller's own preferences (a console user, or the user who

@@ -16,7 +16,13 @@ export class UserPreferencesStore {
     return row ? (JSON.parse(row.value) as unknown) : undefined
   }
 
-  async set(orgId: string, userId: string, name: string, value: unknown, at: number): Promise<void> {
+  async set(
+    orgId: string,
+    userId: string,
+    name: string,
+    value: unknown,
+    at: number,
+  ): Promise<void> {
     const json = JSON.stringify(value)
     await this.db
       .insertInto('user_preferences')
