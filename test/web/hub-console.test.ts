@@ -11,6 +11,7 @@ import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js'
 import {
   launchBrowser,
   skipBrowser,
+  tabTo,
   unlabelledControls,
   type Browser,
   type GuardedPage,
@@ -490,6 +491,23 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
       .nth(1)
       .waitFor()
     await hub.screenshot('hub-telemetry')
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('creates an incident and changes its status with the keyboard alone', async () => {
+    const { page } = hub
+    await page.goto(`${stack.hubUrl}/#/incidents`)
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor()
+    await tabTo(page, /^Title of the new incident/)
+    await page.keyboard.type('Typed without a mouse')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Incident: Typed without a mouse' }).waitFor()
+    await tabTo(page, /^New status/)
+    // On a closed select, ArrowDown picks the next option (New → New: Processing).
+    await page.keyboard.press('ArrowDown')
+    await tabTo(page, /^Change status$/)
+    await page.keyboard.press('Enter')
+    await page.getByRole('table', { name: 'Incident' }).getByText('New: Processing').waitFor()
     expect(await hub.problems()).toEqual([])
   })
 
