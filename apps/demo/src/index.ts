@@ -145,16 +145,21 @@ function renderSummary(demo: RunningDemo): string {
     '',
     'Private intelligence on the hub',
     `  casebook   ${printable(casebook.title)} (${casebook.observables} observables)`,
-    `             ${casebook.id}`,
+    `             ${consolePage(demo.hubUrl, 'casebooks', casebook.id)}`,
   )
   if (incidents.length === 0) lines.push('  incidents  none raised by the gateway yet')
   for (const incident of incidents)
     lines.push(
       `  incident   ${printable(incident.title)} [${printable(incident.status)}]`,
-      `             ${incident.id}`,
+      `             ${consolePage(demo.hubUrl, 'incidents', incident.id)}`,
     )
   lines.push('')
   return `${lines.join('\n')}\n`
+}
+
+/** The hub console's page of a casebook or incident (its id URL ends with the short id). */
+function consolePage(hubUrl: string, page: 'casebooks' | 'incidents', id: string): string {
+  return `${hubUrl}/#/${page}?id=${encodeURIComponent(id.slice(id.lastIndexOf('/') + 1))}`
 }
 
 function indent(text: string): string {

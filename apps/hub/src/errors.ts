@@ -228,4 +228,9 @@ export const hubErrors = defineErrors('HUB', {
     hint: 'List tickets with GET /api/v1/tickets.',
     status: 404,
   },
+  PREFERENCES_NEED_USER: {
+    message: 'Preferences belong to a user; this API client has no owner',
+    hint: 'Use an API client created by a user in the hub console (its owner keeps the preferences).',
+    status: 403,
+  },
 })

@@ -34,6 +34,7 @@ import {
 } from './casebooks/mount.js'
 import { INTEL_METHODS } from '@postern/tunnel'
 import { registerUserRoutes } from './users/routes.js'
+import { registerPreferenceRoutes } from './preferences/routes.js'
 
 export const HUB_VERSION = '0.1.0'
 
@@ -154,6 +155,7 @@ export class Hub {
       await registerOAuthRoutes(app, services)
       registerSessionRoutes(app, services)
       registerUserRoutes(app, services)
+      registerPreferenceRoutes(app, services)
       registerClientRoutes(app, services)
       registerDeviceRoutes(app, services, tunnel)
       registerAuditRoutes(app, services)

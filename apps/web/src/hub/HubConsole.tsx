@@ -4,15 +4,28 @@ import { PivotContext, type PivotSettings } from '../shared/pivot.js'
 import { LoginForm, Shell, useHashRoute } from '../shared/ui.js'
 import { attachRibbon } from '../shared/ribbon-host.js'
 import { ApiClientsPage, ApprovalsPage, AuditPage, DevicesPage } from './admin-pages.js'
+import { CasebooksPage } from './CasebooksPage.js'
+import { IncidentsPage } from './IncidentsPage.js'
 import { InvestigatePage } from './InvestigatePage.js'
+import { ModulesPage } from './ModulesPage.js'
+import { PageBoundary } from './PageBoundary.js'
+import { SettingsPage } from './SettingsPage.js'
+import { TelemetryPage } from './TelemetryPage.js'
+import { TicketsPage } from './TicketsPage.js'
 import { hubTransport, login, logout, resume } from './session.js'
 
 const NAV = [
   { page: 'investigate', label: 'Investigate' },
+  { page: 'casebooks', label: 'Casebooks' },
+  { page: 'incidents', label: 'Incidents' },
   { page: 'approvals', label: 'Approvals' },
+  { page: 'tickets', label: 'Tickets' },
   { page: 'devices', label: 'Devices' },
+  { page: 'telemetry', label: 'Telemetry' },
+  { page: 'modules', label: 'Modules' },
   { page: 'api-clients', label: 'API clients' },
   { page: 'audit', label: 'Audit log' },
+  { page: 'settings', label: 'Settings' },
 ]
 
 export function HubConsole() {
@@ -51,10 +64,22 @@ export function HubConsole() {
         user={user}
         onLogout={() => void logout(transport).then(() => setUser(null))}
       >
-        {page === 'investigate' && (
-          <InvestigatePage hub={hub} initial={route.params.get('q') ?? ''} />
-        )}
-        {page === 'approvals' && <ApprovalsPage transport={transport} />}
+        <PageBoundary page={page}>
+          {page === 'investigate' && (
+            <InvestigatePage hub={hub} initial={route.params.get('q') ?? ''} />
+          )}
+          {page === 'casebooks' && (
+            <CasebooksPage hub={hub} transport={transport} openId={route.params.get('id')} />
+          )}
+          {page === 'incidents' && (
+            <IncidentsPage hub={hub} transport={transport} openId={route.params.get('id')} />
+          )}
+          {page === 'approvals' && <ApprovalsPage transport={transport} />}
+          {page === 'tickets' && <TicketsPage transport={transport} />}
+          {page === 'telemetry' && <TelemetryPage transport={transport} />}
+          {page === 'modules' && <ModulesPage transport={transport} />}
+          {page === 'settings' && <SettingsPage transport={transport} />}
+        </PageBoundary>
         {page === 'devices' && <DevicesPage transport={transport} />}
         {page === 'api-clients' && <ApiClientsPage transport={transport} />}
         {page === 'audit' && <AuditPage transport={transport} />}

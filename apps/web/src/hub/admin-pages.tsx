@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { call, formatTime, type Transport } from '../shared/api.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
+import { actorText, type Actor } from './actor.js'
 
 /** Scopes a ribbon client needs (the hub's RIBBON_CLIENT_SCOPES), offered as the default. */
 const RIBBON_SCOPES = [
@@ -201,7 +202,7 @@ interface Approval {
   id: string
   action_id: string
   observable: { type: string; value: string }
-  requested_by: string
+  requested_by: Actor
   requested_at: string
   status: string
   decided_by: string | null
@@ -230,7 +231,7 @@ export function ApprovalsPage({ transport }: { transport: Transport }) {
         columns={[
           { title: 'Action', cell: (a) => a.action_id },
           { title: 'Observable', cell: (a) => `${a.observable.type}: ${a.observable.value}` },
-          { title: 'Requested by', cell: (a) => a.requested_by },
+          { title: 'Requested by', cell: (a) => actorText(a.requested_by) },
           { title: 'Requested', cell: (a) => a.requested_at },
           {
             title: 'Status',
@@ -269,7 +270,7 @@ export function ApprovalsPage({ transport }: { transport: Transport }) {
 interface AuditEntry {
   id: number
   at: number
-  actor: { type: string; id: string }
+  actor: Actor
   source: string
   action: string
   outcome: string
@@ -310,7 +311,7 @@ export function AuditPage({ transport }: { transport: Transport }) {
         rowKey={(e) => String(e.id)}
         columns={[
           { title: 'When', cell: (e) => formatTime(e.at) },
-          { title: 'Actor', cell: (e) => `${e.actor.type}:${e.actor.id}` },
+          { title: 'Actor', cell: (e) => actorText(e.actor) },
           { title: 'Action', cell: (e) => e.action },
           { title: 'Target', cell: (e) => (e.target ? `${e.target.type}:${e.target.id}` : '—') },
           { title: 'Outcome', cell: (e) => e.outcome },

@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { errorText } from '../shared/api.js'
-import type { Casebook, EnrichSummary } from '../shared/hub-api.js'
+import type { Casebook, EnrichSummary, HubApi } from '../shared/hub-api.js'
 import type { Observable } from '../shared/observables.js'
 import { Obs, SummaryView } from '../shared/pivot.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
@@ -18,60 +18,18 @@ export function HomeApp({ hub }: RibbonAppProps) {
 }
 
 /** Casebook app (seed §3): find a case, open it, read and add notes, make it the active one. */
-export function CasebookApp({ hub }: RibbonAppProps) {
+export function CasebookApp({ hub, caseId, openCase }: RibbonAppProps) {
+  // The open case is part of the ribbon's saved state when the ribbon gives one.
+  const [localId, setLocalId] = useState<string | null>(null)
+  const openId = openCase ? (caseId ?? null) : localId
+  const open = openCase ?? setLocalId
   const [query, setQuery] = useState('')
   const [search, setSearch] = useState('')
-  const list = useLoad(() => hub.casebooks(search), [search])
-  const [open, setOpen] = useState<Casebook | null>(null)
-  const [note, setNote] = useState('')
-  const [message, setMessage] = useState<string | null>(null)
-  if (open) {
-    return (
-      <div>
-        <button type="button" onClick={() => setOpen(null)}>
-          Back to casebooks
-        </button>
-        <h3>{open.title ?? open.id}</h3>
-        {open.description && <p>{open.description}</p>}
-        <h4>Observables</h4>
-        <ul>
-          {(open.observables ?? []).map((o) => (
-            <li key={`${o.type}:${o.value}`}>
-              <Obs {...o} />
-            </li>
-          ))}
-        </ul>
-        <h4>Notes</h4>
-        <ul aria-label="Notes">
-          {(open.texts ?? []).map((t, i) => (
-            <li key={i}>{t.text}</li>
-          ))}
-        </ul>
-        <ActionForm
-          label="Add a note"
-          submit="Add note"
-          action={async () => {
-            setOpen(await hub.addNote(open.id, note))
-            setNote('')
-          }}
-        >
-          <Field label="Note" value={note} onChange={setNote} required />
-        </ActionForm>
-        <button
-          type="button"
-          onClick={() =>
-            void hub.setActiveCase(open.id).then(
-              () => setMessage('This is now the active case'),
-              (e: unknown) => setMessage(errorText(e)),
-            )
-          }
-        >
-          Set as active case
-        </button>
-        {message && <p role="status">{message}</p>}
-      </div>
-    )
-  }
+  const list = useLoad(
+    () => (openId ? Promise.resolve([]) : hub.casebooks(search)),
+    [search, openId],
+  )
+  if (openId) return <OpenCase hub={hub} id={openId} onClose={() => open(null)} />
   return (
     <div>
       <ActionForm label="Search casebooks" submit="Search" action={async () => setSearch(query)}>
@@ -87,7 +45,7 @@ export function CasebookApp({ hub }: RibbonAppProps) {
           {
             title: 'Title',
             cell: (c) => (
-              <button type="button" onClick={() => void hub.casebook(c.id).then(setOpen)}>
+              <button type="button" onClick={() => open(c.id)}>
                 {c.title ?? c.id}
               </button>
             ),
@@ -96,6 +54,64 @@ export function CasebookApp({ hub }: RibbonAppProps) {
           { title: 'Updated', cell: (c) => c.timestamp ?? '—' },
         ]}
       />
+    </div>
+  )
+}
+
+function OpenCase({ hub, id, onClose }: { hub: HubApi; id: string; onClose(): void }) {
+  const loaded = useLoad(() => hub.casebook(id), [id])
+  const [changed, setChanged] = useState<Casebook | null>(null)
+  const [note, setNote] = useState('')
+  const [message, setMessage] = useState<string | null>(null)
+  const casebook = changed ?? loaded.data
+  return (
+    <div>
+      <button type="button" onClick={onClose}>
+        Back to casebooks
+      </button>
+      <Alert text={loaded.error} />
+      {casebook && (
+        <>
+          <h3>{casebook.title ?? casebook.id}</h3>
+          {casebook.description && <p>{casebook.description}</p>}
+          <h4>Observables</h4>
+          <ul>
+            {(casebook.observables ?? []).map((o) => (
+              <li key={`${o.type}:${o.value}`}>
+                <Obs {...o} />
+              </li>
+            ))}
+          </ul>
+          <h4>Notes</h4>
+          <ul aria-label="Notes">
+            {(casebook.texts ?? []).map((t, i) => (
+              <li key={i}>{t.text}</li>
+            ))}
+          </ul>
+          <ActionForm
+            label="Add a note"
+            submit="Add note"
+            action={async () => {
+              setChanged(await hub.addNote(casebook.id, note))
+              setNote('')
+            }}
+          >
+            <Field label="Note" value={note} onChange={setNote} required />
+          </ActionForm>
+          <button
+            type="button"
+            onClick={() =>
+              void hub.setActiveCase(casebook.id).then(
+                () => setMessage('This is now the active case'),
+                (e: unknown) => setMessage(errorText(e)),
+              )
+            }
+          >
+            Set as active case
+          </button>
+          {message && <p role="status">{message}</p>}
+        </>
+      )}
     </div>
   )
 }

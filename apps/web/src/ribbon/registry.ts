@@ -3,6 +3,10 @@ import type { HubApi } from '../shared/hub-api.js'
 
 export interface RibbonAppProps {
   hub: HubApi
+  /** The casebook open in the ribbon (kept with the ribbon's state), null when none. */
+  caseId?: string | null
+  /** Opens a casebook in the ribbon (null goes back to the list). */
+  openCase?(id: string | null): void
 }
 
 /** An app of the ribbon; another product adds its own with `PosternRibbon.registerApp`. */

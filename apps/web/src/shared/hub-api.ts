@@ -153,13 +153,24 @@ export class HubApi {
     const answer = await call<{ casebook: Casebook | null }>(
       this.transport,
       'GET',
-      '/casebooks/active',
+      '/api/v1/casebooks/active',
     )
     return answer.casebook
   }
 
   setActiveCase(id: string): Promise<{ casebook: Casebook }> {
-    return call(this.transport, 'PUT', '/casebooks/active', { casebook_id: id })
+    return call(this.transport, 'PUT', '/api/v1/casebooks/active', { casebook_id: id })
+  }
+
+  /** Adds to the caller's active case; the hub makes a new active case when there is none. */
+  addToActiveCase(
+    observables: Observable[],
+    title: string,
+  ): Promise<{ casebook: Casebook; created: boolean }> {
+    return call(this.transport, 'POST', '/api/v1/casebooks/active/observables', {
+      observables,
+      title,
+    })
   }
 
   casebooks(query = ''): Promise<Casebook[]> {
@@ -196,7 +207,58 @@ export class HubApi {
     })
   }
 
-  incidents(): Promise<{ id: string; title?: string; status?: string; timestamp?: string }[]> {
-    return call(this.transport, 'GET', '/ctia/incident/search')
+  updateCase(id: string, patch: { title?: string; description?: string }): Promise<Casebook> {
+    return call(this.transport, 'PATCH', `/ctia/casebook/${encodeURIComponent(id)}`, patch)
   }
+
+  /** Response actions waiting for a second user, to show their state beside the actions. */
+  async pendingApprovals(): Promise<PendingApproval[]> {
+    const answer = await call<{ items: PendingApproval[] }>(
+      this.transport,
+      'GET',
+      '/api/v1/approvals?status=pending',
+    )
+    return answer.items
+  }
+
+  incidents(status = ''): Promise<Incident[]> {
+    const search = status ? `?status=${encodeURIComponent(status)}` : ''
+    return call(this.transport, 'GET', `/ctia/incident/search${search}`)
+  }
+
+  /** The ribbon's state the hub keeps for the user (shared by both consoles). */
+  ribbonState(): Promise<RibbonState> {
+    return call(this.transport, 'GET', '/api/v1/preferences/ribbon')
+  }
+
+  saveRibbonState(state: RibbonState): Promise<RibbonState> {
+    return call(this.transport, 'PUT', '/api/v1/preferences/ribbon', state)
+  }
+}
+
+export interface Incident {
+  id: string
+  title?: string
+  description?: string
+  status?: string
+  severity?: string
+  assignees?: string[]
+  timestamp?: string
+  incident_time?: Record<string, string | undefined>
+}
+
+export interface PendingApproval {
+  id: string
+  module_instance_id: string
+  action_id: string
+  observable: Observable
+  status: string
+}
+
+export interface RibbonState {
+  expanded: boolean
+  app: string
+  caseId: string | null
+  /** When the browser changed it (epoch ms); the newer of the hub's and the page's copy wins. */
+  savedAt: number
 }

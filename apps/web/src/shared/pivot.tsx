@@ -8,7 +8,14 @@ import {
   type KeyboardEvent,
 } from 'react'
 import { errorText } from './api.js'
-import type { EnrichSummary, HubApi, ReferLink, ResponseAction, TriggerResult } from './hub-api.js'
+import type {
+  EnrichSummary,
+  HubApi,
+  PendingApproval,
+  ReferLink,
+  ResponseAction,
+  TriggerResult,
+} from './hub-api.js'
 import { labelOf, type Observable } from './observables.js'
 
 /** A menu entry a console adds for its own pages (e.g. "Search in Message Tracking"). */
@@ -39,6 +46,10 @@ interface Item {
   run?: () => void | Promise<void>
 }
 
+function caseTitle(observable: Observable): string {
+  return `${labelOf(observable.type)} ${observable.value}`.slice(0, 200)
+}
+
 /** An observable shown as text, with the pivot menu button beside it. */
 export function Obs({ type, value }: Observable) {
   return (
@@ -60,6 +71,7 @@ export function PivotMenu({ observable }: { observable: Observable }) {
   const [open, setOpen] = useState(false)
   const [links, setLinks] = useState<ReferLink[]>([])
   const [actions, setActions] = useState<ResponseAction[]>([])
+  const [pending, setPending] = useState<PendingApproval[]>([])
   const [summary, setSummary] = useState<EnrichSummary | null>(null)
   const [message, setMessage] = useState<string | null>(null)
   const [results, setResults] = useState<TriggerResult | null>(null)
@@ -71,11 +83,21 @@ export function PivotMenu({ observable }: { observable: Observable }) {
   useEffect(() => {
     if (!open || !hub) return
     let live = true
-    Promise.all([hub.refer([observable]), hub.actions([observable])]).then(
-      ([foundLinks, foundActions]) => {
+    Promise.all([
+      hub.refer([observable]),
+      hub.actions([observable]),
+      // A token without the approvals scope still gets the menu, without approval states.
+      hub.pendingApprovals().catch(() => []),
+    ]).then(
+      ([foundLinks, foundActions, foundPending]) => {
         if (!live) return
         setLinks(foundLinks)
         setActions(foundActions)
+        setPending(
+          foundPending.filter(
+            (p) => p.observable.type === observable.type && p.observable.value === observable.value,
+          ),
+        )
       },
       (err: unknown) => live && setMessage(errorText(err)),
     )
@@ -108,10 +130,12 @@ export function PivotMenu({ observable }: { observable: Observable }) {
         label: 'Add to active case',
         run: () =>
           act(async () => {
-            const active = await hub.activeCase()
-            if (!active) return 'No active case: add to a new case first'
-            await hub.addToCase(active.id, [observable])
-            return `Added to ${active.title ?? active.id}`
+            const { casebook, created } = await hub.addToActiveCase(
+              [observable],
+              caseTitle(observable),
+            )
+            const title = casebook.title ?? casebook.id
+            return created ? `New case ${title} is the active case` : `Added to ${title}`
           }),
       },
       {
@@ -119,10 +143,7 @@ export function PivotMenu({ observable }: { observable: Observable }) {
         label: 'Add to new case',
         run: () =>
           act(async () => {
-            const created = await hub.createCase(
-              `${labelOf(observable.type)} ${observable.value}`.slice(0, 200),
-              [observable],
-            )
+            const created = await hub.createCase(caseTitle(observable), [observable])
             await hub.setActiveCase(created.id)
             return `New case ${created.title ?? created.id} is the active case`
           }),
@@ -164,14 +185,28 @@ export function PivotMenu({ observable }: { observable: Observable }) {
     }
   }
   for (const action of actions) {
+    const waiting = pending.some(
+      (p) => p.action_id === action.id && p.module_instance_id === action.module_instance_id,
+    )
     items.push({
       key: `action-${action.module_instance_id}-${action.id}`,
-      label: `${action.title} (${action.module})`,
+      label: `${action.title} (${action.module})${waiting ? ' — waiting for approval' : ''}`,
       run: () =>
         act(async () => {
           if (!hub) return 'No hub'
           const answer = await hub.trigger(action, observable)
           setResults(answer.data)
+          if (answer.data.status === 'pending')
+            setPending((current) => [
+              ...current,
+              {
+                id: answer.data.approval_id ?? '',
+                module_instance_id: action.module_instance_id,
+                action_id: action.id,
+                observable,
+                status: 'pending',
+              },
+            ])
           return answer.data.status === 'pending'
             ? `Waiting for approval (${answer.data.approval_id ?? ''})`
             : `Action ${answer.data.status}`

@@ -216,6 +216,16 @@ export interface LoginFailuresTable {
   at: number
 }
 
+/** A user's console preferences (1020): one JSON document per preference name, e.g. the ribbon's state. */
+export interface UserPreferencesTable {
+  org_id: string
+  user_id: string
+  name: string
+  /** JSON text, validated by the route that owns the name. */
+  value: string
+  updated_at: number
+}
+
 export interface HubSchema extends CtiaSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -232,4 +242,5 @@ export interface HubSchema extends CtiaSchema {
   ticket_integrations: TicketIntegrationsTable
   tickets: TicketsTable
   login_failures: LoginFailuresTable
+  user_preferences: UserPreferencesTable
 }

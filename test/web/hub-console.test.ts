@@ -1,0 +1,538 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SCOPE_CATALOGUE } from '@postern/hub'
+import { waitFor } from '@postern/testkit'
+import { fetchToken } from '../hub/harness.js'
+import { startDovecot, type DovecotServer } from '../support/dovecot.js'
+import { startLmtpBridge, type LmtpBridge } from '../support/lmtp-bridge.js'
+import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js'
+import {
+  launchBrowser,
+  skipBrowser,
+  tabTo,
+  unlabelledControls,
+  type Browser,
+  type GuardedPage,
+} from './support/browser.js'
+import { startStack, type Stack } from './support/stack.js'
+
+/** Markup that would set window.__xss if a page rendered it as HTML. */
+const HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+const CAMPAIGN_URL = 'https://bit.ly/3xAmPle'
+const MESSAGE_ID = '<parcel-1@bad.example>'
+const RECIPIENTS = ['alice@corp.example', 'bob@corp.example']
+const NOTE = 'Seen by two users; the link leads to a credential phish.'
+
+/** Pages whose text a test expects verbatim: React renders it as text, never as markup. */
+async function expectHostileAsText(tab: GuardedPage, within = tab.page.locator('body')) {
+  await within.getByText('<img src=x onerror="window.__xss=1">', { exact: false }).first().waitFor()
+  expect(await tab.page.locator('img[src="x"]').count()).toBe(0)
+  expect(await tab.page.locator('body script').count()).toBe(0)
+  expect(await tab.problems()).toEqual([])
+}
+
+async function hubLogin(page: Page, stack: Stack, who: { email: string; password: string }) {
+  await page.goto(stack.hubUrl)
+  await page.getByLabel('Email').fill(who.email)
+  await page.getByLabel('Password').fill(who.password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('heading', { name: 'Investigate' }).waitFor()
+}
+
+/** A ticket system's webhook endpoint: records what it receives. */
+async function startTicketReceiver(): Promise<{ url: string; bodies: unknown[]; server: Server }> {
+  const bodies: unknown[] = []
+  const server = createServer((request, response) => {
+    let text = ''
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    request.on('end', () => {
+      bodies.push(JSON.parse(text))
+      response.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"T-1"}')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}/tickets`, bodies, server }
+}
+
+/**
+ * The hub console end to end in chromium: a real hub, a real gateway registered to it through
+ * the tunnel, delivering into Dovecot, remediating there and forwarding to a real SMTP server.
+ */
+describe.skipIf(skipBrowser)('the hub console in chromium', () => {
+  let dovecot: DovecotServer
+  let bridge: LmtpBridge
+  let soc: SmtpCapture
+  let stack: Stack
+  let browser: Browser
+  let hub: GuardedPage
+  let gw: GuardedPage
+  let token: string
+  let receiver: Awaited<ReturnType<typeof startTicketReceiver>>
+
+  /** The hub's API as the test's own client (all scopes). */
+  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${stack.hubUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    expect(response.status, `${method} ${path}`).toBeLessThan(300)
+    return (await response.json()) as T
+  }
+
+  beforeAll(async () => {
+    browser = await launchBrowser()
+    ;[dovecot, soc, receiver] = await Promise.all([
+      startDovecot({ users: RECIPIENTS }),
+      startSmtpCapture(),
+      startTicketReceiver(),
+    ])
+    bridge = await startLmtpBridge({ host: dovecot.host, port: dovecot.lmtpPort })
+    stack = await startStack({
+      smtpRoutes: [{ domain: 'corp.example', to: [`127.0.0.1:${bridge.port}`], tls: 'none' }],
+      pipeline: { scanners: { builtin: { phishing: { enabled: false } } } },
+      remediation: {
+        forward: { address: 'soc@example.org', from: 'postern@gateway.example' },
+        relay: { host: soc.host, port: soc.port, security: 'none' },
+        retryBackoffMs: 10,
+      },
+    })
+    const admin = await stack.hub.admin.createApiClient({
+      name: 'test',
+      scopes: SCOPE_CATALOGUE,
+    })
+    token = await fetchToken(stack.hub, admin.client.id, admin.secret)
+
+    // The gateway registers with a token from the hub and serves its relay module through the
+    // tunnel; the hub's "Gateways" module asks for approval before blocking.
+    const gateway = stack.gateway
+    // One switch at a time, as the Cloud Service Settings page saves them.
+    for (const change of [{ enabled: true }, { server: 'nam' }, { threatResponse: true }]) {
+      const changed = await gateway.api('PATCH', '/api/v1/cloud/settings', change)
+      expect(changed.status, JSON.stringify(changed.body)).toBe(200)
+    }
+    const registration = await stack.hub.admin.createRegistrationToken({})
+    expect(
+      (await gateway.api('POST', '/api/v1/cloud/register', { token: registration.token })).status,
+    ).toBe(200)
+    // Usage telemetry can be switched on once registered.
+    expect((await gateway.api('PATCH', '/api/v1/cloud/settings', { telemetry: true })).status).toBe(
+      200,
+    )
+    await waitFor(
+      async () =>
+        (await api<{ items: { status: string }[] }>('GET', '/api/v1/devices')).items.some(
+          (d) => d.status === 'connected',
+        ),
+      { what: 'the gateway tunnel', timeoutMs: 20_000 },
+    )
+    expect(
+      (
+        await gateway.api('POST', '/api/v1/remediation/profiles', {
+          name: 'dovecot',
+          kind: 'imap',
+          domains: ['corp.example'],
+          settings: {
+            host: dovecot.host,
+            port: dovecot.imapPort,
+            security: 'none',
+            masterUser: dovecot.master.user,
+          },
+          secrets: { masterPassword: dovecot.master.password },
+        })
+      ).status,
+    ).toBe(201)
+    await api('POST', '/iroh/iroh-int/module-instance', {
+      name: 'Gateways',
+      module_type_id: 'postern-email-gateway',
+      settings: { devices: 'all', approval_required: ['block'] },
+    })
+
+    await stack.send({
+      from: 'Billing <billing@bad.example>',
+      to: RECIPIENTS,
+      subject: 'Your parcel',
+      text: `Track it at ${CAMPAIGN_URL} today`,
+      messageId: MESSAGE_ID,
+    })
+    for (const user of RECIPIENTS) {
+      await waitFor(
+        async () =>
+          Object.values(await dovecot.messageIdsByFolder(user))
+            .flat()
+            .includes(MESSAGE_ID),
+        { what: `delivery to ${user}`, timeoutMs: 30_000 },
+      )
+    }
+    hub = await browser.newPage()
+    gw = await browser.newPage()
+  }, 240_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await stack?.stop()
+    await Promise.all([bridge?.close(), soc?.close()])
+    await new Promise((resolve) => receiver?.server.close(resolve))
+    await dovecot?.stop()
+  })
+
+  it('pivots on a bit.ly URL → add to new case → opens the case in the ribbon → adds a note', async () => {
+    const { page } = hub
+    await hubLogin(page, stack, stack.hubAdmin)
+    await page
+      .getByLabel('Text with observables', { exact: false })
+      .fill(`Customers report ${CAMPAIGN_URL} in a parcel notice`)
+    await page.getByRole('button', { name: 'Investigate', exact: true }).click()
+    await page.getByRole('button', { name: `Pivot menu for URL ${CAMPAIGN_URL}` }).click()
+    const menu = page.getByRole('menu', { name: `URL ${CAMPAIGN_URL}` })
+    await menu.getByRole('menuitem', { name: 'Add to new case' }).click()
+    await menu.getByRole('status').filter({ hasText: 'is the active case' }).waitFor()
+    await hub.screenshot('hub-pivot-new-case')
+    await page.keyboard.press('Escape')
+
+    const ribbon = page.locator('postern-ribbon')
+    await ribbon.getByRole('button', { name: 'Casebook' }).click()
+    await ribbon.getByRole('button', { name: `URL ${CAMPAIGN_URL}` }).click()
+    await ribbon.getByRole('textbox', { name: 'Note', exact: true }).fill(NOTE)
+    await ribbon.getByRole('button', { name: 'Add note' }).click()
+    await ribbon.getByRole('list', { name: 'Notes' }).getByText(NOTE).waitFor()
+    await hub.screenshot('ribbon-casebook-note')
+
+    const active = await api<{ casebook: { title: string; texts: { text: string }[] } }>(
+      'GET',
+      '/api/v1/casebooks/active',
+    )
+    // The test's client is owned by the admin, whose active case the pivot menu set.
+    expect(active.casebook.title).toBe(`URL ${CAMPAIGN_URL}`)
+    expect(active.casebook.texts.map((t) => t.text)).toEqual([NOTE])
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('keeps the ribbon state (open, app, open case) across page loads and into the gateway console', async () => {
+    const ribbon = hub.page.locator('postern-ribbon')
+    await hub.page.reload()
+    await ribbon.getByRole('list', { name: 'Notes' }).getByText(NOTE).waitFor()
+
+    // The ribbon on the gateway logs in with an API client the same hub user owns.
+    const client = await api<{ clientId: string; clientSecret: string }>(
+      'POST',
+      '/api/v1/api-clients',
+      {
+        name: 'gateway ribbon',
+        scopes: [
+          'casebook',
+          'enrich:read',
+          'inspect:read',
+          'profile',
+          'response',
+          'private-intel',
+          'integration:read',
+        ],
+      },
+    )
+    const { page } = gw
+    await page.goto(stack.gatewayUrl)
+    await page.getByLabel('User name', { exact: false }).fill(stack.gatewayAdmin.username)
+    await page.getByLabel('Password').fill(stack.gatewayAdmin.password)
+    await page.getByLabel('Password').press('Enter')
+    await page.getByRole('heading', { level: 1 }).waitFor()
+    await page.getByRole('button', { name: 'Login to use the ribbon' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Login to use the ribbon' })
+    await dialog.getByLabel('Client ID').fill(client.clientId)
+    await dialog.getByLabel('Client secret').fill(client.clientSecret)
+    await dialog.getByLabel('Hub server').fill(stack.hubUrl)
+    await dialog.getByRole('button', { name: 'Authenticate' }).click()
+    const gwRibbon = page.locator('postern-ribbon')
+    await gwRibbon.getByRole('list', { name: 'Notes' }).getByText(NOTE).waitFor()
+    await gw.screenshot('gateway-ribbon-same-case')
+
+    // Collapsed on the gateway: the hub console opens with it collapsed too.
+    await gwRibbon.getByRole('button', { name: 'Collapse ribbon' }).click()
+    await expect
+      .poll(
+        async () =>
+          (await api<{ expanded: boolean }>('GET', '/api/v1/preferences/ribbon')).expanded,
+      )
+      .toBe(false)
+    await hub.page.reload()
+    await ribbon.getByRole('button', { name: 'Expand ribbon' }).waitFor()
+    expect(await ribbon.getByRole('list', { name: 'Notes' }).count()).toBe(0)
+    expect(await gw.problems()).toEqual([])
+  })
+
+  it('investigates a Message-ID and forwards and deletes it: results per recipient', async () => {
+    const { page } = hub
+    await page.goto(`${stack.hubUrl}/#/investigate`)
+    await page
+      .getByLabel('Text with observables', { exact: false })
+      .fill(`Message-ID: ${MESSAGE_ID}`)
+    await page.getByRole('button', { name: 'Investigate', exact: true }).click()
+    const card = page.getByRole('region', { name: `Message-ID ${MESSAGE_ID}` })
+    await card.getByRole('button', { name: 'Forward and delete (Gateways)' }).click()
+    const results = card.getByRole('table', { name: 'Action results' })
+    for (const user of RECIPIENTS)
+      await results.getByRole('row').filter({ hasText: user }).waitFor()
+    await hub.screenshot('hub-forward-and-delete')
+    for (const user of RECIPIENTS) {
+      expect(Object.values(await dovecot.messageIdsByFolder(user)).flat()).not.toContain(MESSAGE_ID)
+    }
+    expect(soc.messages.filter((m) => m.raw.toString().includes(MESSAGE_ID))).toHaveLength(2)
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('requests a block that waits for approval, which a second user gives in the Approvals page', async () => {
+    const { page } = hub
+    await page.goto(`${stack.hubUrl}/#/investigate`)
+    await page
+      .getByLabel('Text with observables', { exact: false })
+      .fill('Sender domain bad-parcels.com')
+    await page.getByRole('button', { name: 'Investigate', exact: true }).click()
+    const card = page.getByRole('region', { name: 'Domain bad-parcels.com' })
+    await card.getByRole('button', { name: /^Block .*\(Gateways\)$/ }).click()
+    await card.getByText('Pending approval until', { exact: false }).waitFor()
+    // The pivot menu shows the action's approval state.
+    await card.getByRole('button', { name: 'Pivot menu for Domain bad-parcels.com' }).click()
+    await page
+      .getByRole('menu', { name: 'Domain bad-parcels.com' })
+      .getByRole('menuitem', { name: /^Block .*\(Gateways\) — waiting for approval$/ })
+      .waitFor()
+    await hub.screenshot('pivot-waiting-for-approval')
+    await page.keyboard.press('Escape')
+
+    await page.getByRole('button', { name: 'Log out' }).click()
+    await page.getByLabel('Email').fill(stack.hubAnalyst.email)
+    await page.getByLabel('Password').fill(stack.hubAnalyst.password)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('link', { name: 'Approvals' }).click()
+    await page.getByRole('button', { name: 'Approve block on bad-parcels.com' }).click()
+    await page
+      .getByRole('table', { name: 'Action requests' })
+      .getByText(`approved by`, { exact: false })
+      .waitFor()
+    await hub.screenshot('hub-approval-approved')
+    const decided = await api<{
+      items: { status: string; result: { data?: { status: string } } }[]
+    }>('GET', '/api/v1/approvals?status=approved')
+    expect(decided.items.map((a) => [a.status, a.result.data?.status])).toEqual([
+      ['approved', 'success'],
+    ])
+    const held = await stack.gateway.api<{ entries: { kind: string; value: string }[] }>(
+      'GET',
+      '/api/v1/blocklists?search=bad-parcels.com',
+    )
+    expect(held.status).toBe(200)
+    expect(held.body.entries.map((e) => e.value)).toContain('bad-parcels.com')
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('edits casebooks and incidents; hostile titles, notes and descriptions show as text', async () => {
+    const { page } = hub
+    await page.getByRole('link', { name: 'Casebooks' }).click()
+    await page.getByLabel('Title of the new casebook').fill(`Case ${HOSTILE}`)
+    await page.getByRole('button', { name: 'Create casebook' }).click()
+    await page.getByRole('heading', { name: /^Casebook: Case / }).waitFor()
+    await page.getByRole('textbox', { name: 'Description', exact: true }).fill(`About ${HOSTILE}`)
+    await page.getByRole('button', { name: 'Save title and description' }).click()
+    await page.locator('.description').getByText('About', { exact: false }).waitFor()
+    await page.getByRole('textbox', { name: 'Note', exact: true }).fill(`Note ${HOSTILE}`)
+    await page.getByRole('button', { name: 'Add note' }).click()
+    await page
+      .getByRole('list', { name: 'Notes' })
+      .getByText('Note <img', { exact: false })
+      .waitFor()
+    await page.getByLabel('Observable type').selectOption('domain')
+    await page.getByLabel('Observable value').fill('bad-parcels.com')
+    await page.getByRole('button', { name: 'Add observable' }).click()
+    await page.getByRole('button', { name: 'Pivot menu for Domain bad-parcels.com' }).waitFor()
+    await page.getByRole('button', { name: 'Set as active case' }).click()
+    await page.getByRole('status').filter({ hasText: 'active case' }).waitFor()
+    await page.getByRole('button', { name: 'Export STIX 2.1' }).click()
+    await page.getByRole('link', { name: /^Download .*\.stix\.json$/ }).waitFor()
+    await page.getByRole('button', { name: 'Block on every gateway' }).click()
+    await page
+      .getByRole('table', { name: 'Block results per gateway' })
+      .getByText('ok', { exact: false })
+      .waitFor()
+    await expectHostileAsText(hub)
+    await hub.screenshot('hub-casebook-hostile')
+
+    await page.getByRole('link', { name: 'Incidents' }).click()
+    await page.getByLabel('Title of the new incident').fill(`Incident ${HOSTILE}`)
+    await page.getByRole('button', { name: 'Create incident' }).click()
+    await page.getByRole('heading', { name: /^Incident: Incident / }).waitFor()
+    await page.getByLabel('New status').selectOption('Open: Investigating')
+    await page.getByRole('button', { name: 'Change status' }).click()
+    await page.getByRole('table', { name: 'Incident' }).getByText('Open: Investigating').waitFor()
+    await page.getByLabel('Assignees (separated by commas)').fill('analyst@example.com')
+    await page.getByRole('button', { name: 'Save assignees' }).click()
+    await page.getByRole('table', { name: 'Incident' }).getByText('analyst@example.com').waitFor()
+    await page
+      .getByRole('combobox', { name: /^Casebook/ })
+      .selectOption({ label: `Case ${HOSTILE}` })
+    await page.getByRole('button', { name: 'Link casebook' }).click()
+    await page.getByRole('status').filter({ hasText: 'Casebook linked' }).waitFor()
+    await expectHostileAsText(hub)
+    await hub.screenshot('hub-incident-hostile')
+
+    await page.getByRole('link', { name: 'All incidents' }).click()
+    await page.getByLabel('Status').selectOption('Open: Investigating')
+    await expectHostileAsText(hub, page.getByRole('table', { name: 'Incidents' }))
+    const incidents = await api<{ title: string; status: string; assignees: string[] }[]>(
+      'GET',
+      '/ctia/incident/search?status=Open%3A%20Investigating',
+    )
+    expect(incidents.map((i) => [i.title, i.status, i.assignees])).toEqual([
+      [`Incident ${HOSTILE}`, 'Open: Investigating', ['analyst@example.com']],
+    ])
+
+    // The ribbon's Casebook app and Incidents app show the same text as text.
+    const ribbon = page.locator('postern-ribbon')
+    await ribbon.getByRole('button', { name: 'Casebook' }).click()
+    await ribbon.getByRole('button', { name: 'Back to casebooks' }).click()
+    await expectHostileAsText(hub, ribbon)
+    await ribbon.getByRole('button', { name: 'Incidents' }).click()
+    await expectHostileAsText(hub, ribbon)
+  })
+
+  it('saves the incident policy and a ticket integration, and files a ticket on a casebook', async () => {
+    const { page } = hub
+    await page.getByRole('link', { name: 'Settings' }).click()
+    await page.getByLabel('A sender blocked for outbound spam').check()
+    await page.getByLabel('Grouping window (minutes)').fill('30')
+    await page.getByRole('button', { name: 'Save incident policy' }).click()
+    await page.getByRole('status').filter({ hasText: 'Incident policy saved' }).waitFor()
+    expect(await api('GET', '/api/v1/incidents/auto-policy')).toEqual({
+      detections: ['virus', 'malicious_url', 'retro_remediation', 'blocked_user'],
+      window_minutes: 30,
+    })
+    await page.getByLabel('Integration name').fill('IT desk')
+    await page.getByLabel('Webhook URL').fill(receiver.url)
+    await page.getByLabel('Signing secret', { exact: false }).fill('a webhook signing secret')
+    await page.getByRole('button', { name: 'Add webhook integration' }).click()
+    await page.getByRole('table', { name: 'Ticket integrations' }).getByText('IT desk').waitFor()
+    expect(await page.content()).not.toContain('a webhook signing secret')
+
+    await page.getByRole('link', { name: 'Casebooks' }).click()
+    await page
+      .getByRole('table', { name: 'Casebooks' })
+      .getByRole('link', { name: `URL ${CAMPAIGN_URL}` })
+      .click()
+    await page.getByRole('button', { name: 'Create ticket' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Ticket .*: sent/ })
+      .waitFor()
+    expect(receiver.bodies).toEqual([
+      expect.objectContaining({ title: `Casebook: URL ${CAMPAIGN_URL}`, subject_type: 'casebook' }),
+    ])
+    await page.getByRole('link', { name: 'Tickets' }).click()
+    await page
+      .getByRole('table', { name: 'Tickets' })
+      .getByRole('row')
+      .filter({ hasText: `Casebook: URL ${CAMPAIGN_URL}` })
+      .filter({ hasText: 'sent' })
+      .waitFor()
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('lists, edits and disables module instances, and charts a device’s telemetry', async () => {
+    const { page } = hub
+    await page.getByRole('link', { name: 'Modules' }).click()
+    const table = page.getByRole('table', { name: 'Module instances' })
+    await table.getByRole('button', { name: 'Edit Gateways' }).click()
+    await page
+      .getByRole('region', { name: 'Edit module Gateways' })
+      .getByLabel('Module name')
+      .fill('Mail gateways')
+    await page.getByRole('button', { name: 'Save module' }).click()
+    await table.getByRole('button', { name: 'Disable Mail gateways' }).click()
+    await table
+      .getByRole('row')
+      .filter({ hasText: 'Mail gateways' })
+      .filter({ hasText: 'disabled' })
+      .waitFor()
+    await table.getByRole('button', { name: 'Enable Mail gateways' }).click()
+    await table
+      .getByRole('row')
+      .filter({ hasText: 'Mail gateways' })
+      .filter({ hasText: 'enabled' })
+      .waitFor()
+    const [instance] = await api<{ name: string; enabled: boolean; settings: unknown }[]>(
+      'GET',
+      '/iroh/iroh-int/module-instance',
+    )
+    expect(instance).toMatchObject({
+      name: 'Mail gateways',
+      enabled: true,
+      settings: { devices: 'all', approval_required: ['block'] },
+    })
+
+    // The gateway sends usage telemetry once it is connected with telemetry switched on.
+    const [device] = (await api<{ items: { id: string }[] }>('GET', '/api/v1/devices')).items
+    await expect
+      .poll(
+        async () =>
+          (await api<{ items: unknown[] }>('GET', `/api/v1/devices/${device!.id}/telemetry`)).items
+            .length,
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0)
+    await page.getByRole('link', { name: 'Telemetry' }).click()
+    await page.getByRole('img', { name: 'Enabled and disabled features per report' }).waitFor()
+    await page
+      .getByRole('table', { name: 'Features of the latest report' })
+      .getByRole('row')
+      .nth(1)
+      .waitFor()
+    await hub.screenshot('hub-telemetry')
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('creates an incident and changes its status with the keyboard alone', async () => {
+    const { page } = hub
+    await page.goto(`${stack.hubUrl}/#/incidents`)
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor()
+    await tabTo(page, /^Title of the new incident/)
+    await page.keyboard.type('Typed without a mouse')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Incident: Typed without a mouse' }).waitFor()
+    await tabTo(page, /^New status/)
+    // On a closed select, ArrowDown picks the next option (New → New: Processing).
+    await page.keyboard.press('ArrowDown')
+    await tabTo(page, /^Change status$/)
+    await page.keyboard.press('Enter')
+    await page.getByRole('table', { name: 'Incident' }).getByText('New: Processing').waitFor()
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('labels every control of every hub page', async () => {
+    const { page } = hub
+    for (const name of [
+      'investigate',
+      'casebooks',
+      'incidents',
+      'approvals',
+      'tickets',
+      'devices',
+      'telemetry',
+      'modules',
+      'api-clients',
+      'audit',
+      'settings',
+    ]) {
+      await page.goto(`${stack.hubUrl}/#/${name}`)
+      await page.getByRole('heading', { level: 1 }).waitFor()
+      await page
+        .locator('postern-ribbon')
+        .getByRole('button', { name: /ribbon$/ })
+        .waitFor()
+      expect(await unlabelledControls(page), name).toEqual([])
+    }
+  })
+})
