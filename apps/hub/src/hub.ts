@@ -18,6 +18,7 @@ import { ActionRequestsRepo } from '@postern/store'
 import { ApprovalService } from './investigate/enrich/approvals.js'
 import { EnrichService } from './investigate/enrich/enrich-service.js'
 import { FanOut } from './investigate/enrich/fan-out.js'
+import { casebookAddToCase } from './investigate/enrich/add-to-case.js'
 import { registerTicketRoutes } from './tickets/routes.js'
 import { RecommendedActions } from './investigate/enrich/recommended-actions.js'
 import { RespondService } from './investigate/enrich/respond-service.js'
@@ -186,7 +187,11 @@ export class Hub {
       await registerEnrichRoutes(app, {
         enrich: new EnrichService(fanOutDeps),
         respond,
-        recommended: new RecommendedActions({ ...fanOutDeps, respond }),
+        recommended: new RecommendedActions({
+          ...fanOutDeps,
+          respond,
+          addToCase: casebookAddToCase(privateIntel.casebooks, () => services.publicUrl),
+        }),
         approvals,
         maxObservables: config.investigate.maxObservables,
       })

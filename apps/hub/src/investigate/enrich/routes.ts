@@ -123,7 +123,7 @@ export async function registerEnrichRoutes(
           actor: auditActor(request.auth),
           requestedBy: request.auth.userId ?? request.auth.clientId ?? 'unknown',
           requesterUserId: request.auth.userId,
-          clientId: request.auth.clientId,
+          caller: request.auth,
         }),
     )
 
