@@ -307,6 +307,19 @@ describe('hub investigate and respond end to end', () => {
       expect.objectContaining({ module: 'Late', code: 'module timeout' }),
     ])
     expect(intel.calls.at(-1)).toMatchObject({ claims: { key: 'k1', aud: intel.url } })
+    // The lookup's audit entry is written just after the answer (batched off its critical path).
+    await waitFor(
+      async () => {
+        const audit = await hub.hub.app.inject({
+          method: 'GET',
+          url: '/api/v1/audit?action=enrich.observe&limit=1',
+          headers: { authorization: `Bearer ${token}` },
+        })
+        const [entry] = audit.json().items as { details: Record<string, unknown> }[]
+        return entry?.details.calls === 4 && entry.details.errors === 1
+      },
+      { what: 'enrich.observe audit entry', timeoutMs: 5_000 },
+    )
   })
 
   it('forward and delete on the Message-ID removes it from every mailbox on both gateways', async () => {

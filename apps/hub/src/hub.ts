@@ -5,6 +5,7 @@ import { formatHostPort, parseHostPort, silentLogger, type Clock, type Logger } 
 import { createHttpApp, serveConsole, type HttpApp } from '@postern/http'
 import { consoleDir } from '@postern/web'
 import { HubAdmin } from './admin.js'
+import { AuditBatcher } from './audit/audit-batcher.js'
 import { registerAuditRoutes } from './audit/routes.js'
 import { installAuth, type RouteRecord } from './auth/auth-plugin.js'
 import { registerSessionRoutes } from './auth/session-routes.js'
@@ -70,6 +71,8 @@ export class Hub {
     /** Casebooks, incidents, judgements, sharing and the watchlist (CTIA routes and services). */
     readonly privateIntel: PrivateIntel,
     private readonly bus: ClusterBus | undefined,
+    /** Audit entries of enrich lookups, written after their answers. */
+    private readonly lookupAudit: AuditBatcher,
   ) {}
 
   /** The URL gateways and clients use (config publicUrl, or the bound address). */
@@ -84,6 +87,7 @@ export class Hub {
     let app: HttpApp | undefined
     let tunnel: DeviceTunnel | undefined
     let bus: ClusterBus | undefined
+    let lookupAudit: AuditBatcher | undefined
     try {
       const { cluster } = config
       if (cluster.natsUrl !== undefined) {
@@ -170,6 +174,7 @@ export class Hub {
         logger: logger.child({ component: 'enrich' }),
       })
       const fanOutDeps = { modules: services.modules, fanOut, audit: services.audit }
+      lookupAudit = new AuditBatcher({ audit: services.audit, clock: services.clock, logger })
       // eslint-disable-next-line prefer-const -- the approvals run actions through respond
       let respond: RespondService
       const approvals = new ApprovalService({
@@ -185,7 +190,7 @@ export class Hub {
         requestApproval: (orgId, input) => approvals.request(orgId, input),
       })
       await registerEnrichRoutes(app, {
-        enrich: new EnrichService(fanOutDeps),
+        enrich: new EnrichService({ ...fanOutDeps, audit: lookupAudit }),
         respond,
         recommended: new RecommendedActions({
           ...fanOutDeps,
@@ -217,7 +222,16 @@ export class Hub {
       ).replace(/\/+$/, '')
       await tunnel.start()
 
-      const hub = new Hub(services, app, tunnel, routes, new HubAdmin(services), privateIntel, bus)
+      const hub = new Hub(
+        services,
+        app,
+        tunnel,
+        routes,
+        new HubAdmin(services),
+        privateIntel,
+        bus,
+        lookupAudit,
+      )
       hub.startHousekeeping()
       logger.info(
         {
@@ -232,6 +246,7 @@ export class Hub {
     } catch (err) {
       await tunnel?.close().catch(() => undefined)
       await app?.close().catch(() => undefined)
+      await lookupAudit?.drain()
       await bus?.close().catch(() => undefined)
       await services.database.close()
       throw err
@@ -243,6 +258,7 @@ export class Hub {
     this.timers = []
     await this.tunnel.close()
     await this.app.close()
+    await this.lookupAudit.drain()
     await this.bus?.close()
     await this.services.database.close()
     this.services.logger.info({ event: 'HUB_STOPPED' }, 'hub stopped')

@@ -96,9 +96,18 @@ export const TileDataRequestSchema = z.looseObject({
   period: requiredString(),
 })
 
+/**
+ * An entity: any JSON object. Checked in place — an object schema would copy every entity of
+ * every answer (a hub fans out to dozens of gateways, each answering hundreds of kB).
+ */
+const entity = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { message: 'an entity is a JSON object' },
+)
+
 const docs = z.looseObject({
   count: z.number().int().nonnegative(),
-  docs: z.array(z.looseObject({})),
+  docs: z.array(entity),
 })
 
 /** `data` of an observe answer: entity lists as `{count, docs}` (sightings, judgements, …). */
