@@ -2,19 +2,21 @@ import type { Observable } from '@postern/ctim'
 import type { SearchRow } from '@postern/store'
 import { messageSighting } from '../../apps/gateway/src/relay-module/sightings.js'
 
-/** Messages each simulated gateway reports carrying the observable. */
-export const MESSAGES_PER_GATEWAY = 3
 const RECIPIENTS = ['alice', 'bob', 'carol', 'dave']
 
 /**
  * The observe answer of one gateway as a real gateway builds it (`messageSighting`, one CTIM
  * sighting per tracked message: sender `Sent_To` each recipient, the message `Contains` its
  * Message-ID and subject, the connecting IP, recipient mailboxes as targets), for messages
- * this gateway "saw" carrying the observable.
+ * this gateway "saw" carrying the observable (`messages` of them, each to four mailboxes).
  */
-export function observeAnswer(gateway: string, observables: Observable[]): unknown {
+export function observeAnswer(
+  gateway: string,
+  observables: Observable[],
+  messages: number,
+): unknown {
   const docs = observables.flatMap((observable) =>
-    Array.from({ length: MESSAGES_PER_GATEWAY }, (_, n) => {
+    Array.from({ length: messages }, (_, n) => {
       const mid = 1000 + n
       const row: SearchRow = {
         mid,

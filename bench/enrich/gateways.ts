@@ -14,6 +14,8 @@ export interface GatewaySpec {
   name: string
   credential: string
   delayMs: number
+  /** Messages it saw carrying the observable: one sighting each. */
+  messages: number
 }
 
 export type ToGateways =
@@ -35,7 +37,7 @@ function serve(hubUrl: string, spec: GatewaySpec): TunnelClient {
       if (answer === undefined) {
         answer =
           path === '/observe/observables'
-            ? observeAnswer(spec.name, body as Observable[])
+            ? observeAnswer(spec.name, body as Observable[], spec.messages)
             : { data: { status: 'ok' } }
         answers.set(`${path} ${key}`, answer)
       }

@@ -24,7 +24,6 @@ import {
   sourceVersion,
   writeSection,
 } from '../lib/index.js'
-import { MESSAGES_PER_GATEWAY } from './gateway-answers.js'
 import type { FromGateways, GatewaySpec, ToGateways } from './gateways.js'
 
 const program = new Command('bench:enrich')
@@ -34,6 +33,12 @@ const program = new Command('bench:enrich')
   .option('--warmup <n>', 'requests before measuring', (v) => Number(v), 30)
   .option('--min-delay <ms>', 'delay of the fastest gateway', (v) => Number(v), 5)
   .option('--max-delay <ms>', 'delay of the slowest gateway', (v) => Number(v), 50)
+  .option(
+    '--messages <n>',
+    'messages each gateway saw carrying the observable (one sighting each)',
+    (v) => Number(v),
+    1,
+  )
   .option('--json', 'print results as JSON', false)
   .option('--no-write', 'do not update docs/benchmarks.md')
   .option('--note <text>', 'note recorded with the results', '')
@@ -44,13 +49,14 @@ const options = program.opts<{
   warmup: number
   minDelay: number
   maxDelay: number
+  messages: number
   json: boolean
   write: boolean
   note: string
 }>()
 
 const TARGET_MS = 10
-/** The observable asked about: every gateway saw MESSAGES_PER_GATEWAY messages from it. */
+/** The observable asked about: every gateway saw --messages messages from it. */
 const BODY = JSON.stringify([{ type: 'domain', value: 'login-micros0ft.com' }])
 
 /** Gateway i's fixed delay: evenly spread, so the slowest is exactly --max-delay. */
@@ -137,6 +143,8 @@ let gatewayProcess: ChildProcess | undefined
 const slowest = delayOf(options.gateways - 1)
 const overheads: number[] = []
 const latencies: number[] = []
+/** CPU time of this process (the hub, and the one-request HTTP client) per request. */
+const cpuTimes: number[] = []
 let failed = 0
 try {
   await hub.admin.createOrgWithAdmin({ orgName: 'Bench', email: 'admin@bench.example' })
@@ -160,7 +168,7 @@ try {
   for (let i = 0; i < options.gateways; i++) {
     const { deviceId, credential } = await registerGatewayDevice(hub, 'Bench', `gw${i}`)
     deviceIds.push(deviceId)
-    specs.push({ name: `gw${i}`, credential, delayMs: delayOf(i) })
+    specs.push({ name: `gw${i}`, credential, delayMs: delayOf(i), messages: options.messages })
   }
   gatewayProcess = await startGateways(hub.url, specs)
   await waitFor(() => deviceIds.every((id) => hub.tunnel.isConnected(id)), {
@@ -178,8 +186,10 @@ try {
   const measure = new Progress('observe requests', options.warmup + options.requests)
   for (let n = 0; n < options.warmup + options.requests; n++) {
     const started = performance.now()
+    const cpuBefore = process.cpuUsage()
     const response = await observe(url, token)
     const latency = response.ended - started
+    const cpu = process.cpuUsage(cpuBefore)
     measure.tick()
     const result = JSON.parse(response.text) as {
       data?: { data: { sightings?: { count: number } } }[]
@@ -188,11 +198,12 @@ try {
     const complete =
       response.status === 200 &&
       result.errors?.length === 0 &&
-      result.data?.[0]?.data.sightings?.count === options.gateways * MESSAGES_PER_GATEWAY
+      result.data?.[0]?.data.sightings?.count === options.gateways * options.messages
     if (!complete) failed++
     if (n < options.warmup || !complete) continue
     latencies.push(latency)
     overheads.push(latency - slowest)
+    cpuTimes.push((cpu.user + cpu.system) / 1000)
   }
   measure.finish()
 } finally {
@@ -213,12 +224,14 @@ const stats = (values: number[]) => ({
 const overhead = stats(overheads)
 const latency = stats(latencies)
 const ratio = stats(latencies.map((l) => l / slowest))
+const cpuTime = stats(cpuTimes)
 const met = overhead.p99 < TARGET_MS
 const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ')
 const rows = [
   ['overhead over the slowest gateway (ms)', overhead, 2],
   ['request wall time (ms)', latency, 2],
   [`ratio wall time / slowest gateway (${slowest} ms)`, ratio, 3],
+  ['hub process CPU time per request (ms)', cpuTime, 2],
 ] as const
 const cells = rows.map(([name, s, digits]) => [
   name,
@@ -230,7 +243,7 @@ const cells = rows.map(([name, s, digits]) => [
 const headers = ['measure', 'p50', 'p95', 'p99', 'max']
 if (options.json) {
   process.stdout.write(
-    `${JSON.stringify({ options, slowest, loadStart, loadEnd, failed, overhead, latency, ratio, version }, null, 2)}\n`,
+    `${JSON.stringify({ options, slowest, loadStart, loadEnd, failed, overhead, latency, ratio, cpuTime, version }, null, 2)}\n`,
   )
 } else {
   process.stdout.write(
@@ -244,7 +257,7 @@ if (options.write) {
     [
       '## Enrich fan-out (`npm run bench:enrich`)',
       '',
-      `One hub and ${options.gateways} simulated gateways: real tunnel clients over WebSocket in a separate process (as real gateways are other machines), each answering observe with ${MESSAGES_PER_GATEWAY} sightings built by the gateway's own \`messageSighting\` after a fixed delay, spread evenly from ${options.minDelay} to ${options.maxDelay} ms. ${options.requests} observe requests over HTTP (keep-alive) after ${options.warmup} warm-up requests, one at a time; the hub runs with its default configuration on SQLite. Overhead = request wall time − the slowest gateway's delay (${slowest} ms); ratio = wall time / that delay. Target: overhead < ${TARGET_MS} ms at p99 with 50 gateways. No peer comparison: no other self-hostable hub speaks the relay contract over gateway tunnels.`,
+      `One hub and ${options.gateways} simulated gateways: real tunnel clients over WebSocket in a separate process (as real gateways are other machines), each answering observe with ${options.messages} sighting(s) (messages to four mailboxes each) built by the gateway's own \`messageSighting\` after a fixed delay, spread evenly from ${options.minDelay} to ${options.maxDelay} ms. ${options.requests} observe requests over HTTP (keep-alive) after ${options.warmup} warm-up requests, one at a time; the hub runs with its default configuration on SQLite. Overhead = request wall time − the slowest gateway's delay (${slowest} ms); ratio = wall time / that delay; CPU time = user + system time of the hub's process during the request (less sensitive to other processes than wall time; it includes work done while the gateways are still answering). Target: overhead < ${TARGET_MS} ms at p99 with 50 gateways. No peer comparison: no other self-hostable hub speaks the relay contract over gateway tunnels.`,
       '',
       `- Date: ${new Date().toISOString()}; ${options.note || 'machine shared with other engineers working at the same time: figures are noisy'}`,
       `- Machine: ${formatMachine(machine)}`,
