@@ -5,7 +5,7 @@ import { SCOPE_CATALOGUE } from '@postern/hub'
 import { TrackingSearchRepository } from '@postern/store'
 import { createTestDatabase, type TestDatabase } from '@postern/store/testing'
 import { tempDir, waitFor } from '@postern/testkit'
-import { TUNNEL_METHODS, TunnelClient, moduleCall } from '@postern/tunnel'
+import type { TunnelClient } from '@postern/tunnel'
 import { Gateway, gatewayConfigSchema } from '../../apps/gateway/src/index.js'
 import { ModuleRegistry } from '../../apps/gateway/src/cloud/modules.js'
 import { contentPipelineExtension } from '../../apps/gateway/src/pipeline/extension.js'
@@ -13,7 +13,8 @@ import type { ContentPipelineSetup } from '../../apps/gateway/src/pipeline/setup
 import { relayModuleExtension } from '../../apps/gateway/src/relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from '../../apps/gateway/src/relay-module/tunnel.js'
 import { remediationExtension } from '../../apps/gateway/src/remediation/extension.js'
-import { fetchToken, startTestHub, type HubHarness } from '../hub/harness.js'
+import { fetchToken, startTestHub, userSession, type HubHarness } from '../hub/harness.js'
+import { connectGatewayTunnel, registerGatewayDevice } from '../support/gateway-tunnel.js'
 import { startDovecot, type DovecotServer } from '../support/dovecot.js'
 import { startLmtpBridge, type LmtpBridge } from '../support/lmtp-bridge.js'
 import { startRelayStub, type RelayStub } from '../support/relay-stub.js'
@@ -117,38 +118,15 @@ describe('hub investigate and respond end to end', () => {
       { actor: { type: 'system', id: 'test' }, source: 'system' },
     )
 
-    const registrationToken = await hub.hub.admin.createRegistrationToken({ org: 'Org A' })
-    const registration = await hub.hub.services.devices.register(
-      {
-        token: registrationToken.token,
-        uid: `UID-${name}`,
-        model: 'postern-gateway',
-        version: '0.1.0',
-        hostname: `${name}.example.org`,
-        deployment: 'standalone',
-        clusterName: null,
-        name,
-      },
-      null,
-    )
+    const registration = await registerGatewayDevice(hub.hub, 'Org A', name)
     const registry = new ModuleRegistry('0.1.0')
     serveRelayModuleOverTunnel(registry, relayWithParts.module!, silentLogger())
-    const tunnel = new TunnelClient({
-      url: `${hub.hub.url.replace(/^http/, 'ws')}/api/v1/tunnel`,
-      credential: () => registration.credential,
-      logger: silentLogger(),
-      backoff: { initialMs: 50, maxMs: 500 },
-      handlers: {
-        requests: {
-          [TUNNEL_METHODS.moduleCall]: async (params, call) => {
-            const parsed = moduleCall.parse(params)
-            return registry.call(parsed.path, parsed.body, call.signal)
-          },
-        },
-      },
+    const tunnel = connectGatewayTunnel({
+      hubUrl: hub.hub.url,
+      credential: registration.credential,
+      answer: (path, body, signal) => registry.call(path, body, signal),
     })
-    tunnel.start()
-    await waitFor(() => hub.hub.tunnel.isConnected(registration.device.id), {
+    await waitFor(() => hub.hub.tunnel.isConnected(registration.deviceId), {
       what: `${name} tunnel`,
       timeoutMs: 10_000,
     })
@@ -158,7 +136,7 @@ describe('hub investigate and respond end to end', () => {
       db,
       dir,
       tunnel,
-      deviceId: registration.device.id,
+      deviceId: registration.deviceId,
       smtpPort: addresses.smtp.in!.port,
     }
   }
@@ -216,24 +194,7 @@ describe('hub investigate and respond end to end', () => {
       role: 'analyst',
       password: 'correct horse battery',
     })
-    const login = await hub.hub.app.inject({
-      method: 'POST',
-      url: '/api/v1/session',
-      payload: { email, password: 'correct horse battery' },
-    })
-    expect(login.statusCode).toBe(200)
-    const cookie = login.cookies.find((c) => c.name === 'postern_hub_session')
-    const headers = {
-      cookie: `postern_hub_session=${cookie?.value}`,
-      'x-csrf-token': login.json().csrfToken as string,
-    }
-    return (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
-      hub.hub.app.inject({
-        method,
-        url,
-        headers,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      })
+    return userSession(hub.hub, email, 'correct horse battery')
   }
 
   function call(method: 'POST', url: string, payload?: unknown) {
@@ -346,6 +307,19 @@ describe('hub investigate and respond end to end', () => {
       expect.objectContaining({ module: 'Late', code: 'module timeout' }),
     ])
     expect(intel.calls.at(-1)).toMatchObject({ claims: { key: 'k1', aud: intel.url } })
+    // The lookup's audit entry is written just after the answer (batched off its critical path).
+    await waitFor(
+      async () => {
+        const audit = await hub.hub.app.inject({
+          method: 'GET',
+          url: '/api/v1/audit?action=enrich.observe&limit=1',
+          headers: { authorization: `Bearer ${token}` },
+        })
+        const [entry] = audit.json().items as { details: Record<string, unknown> }[]
+        return entry?.details.calls === 4 && entry.details.errors === 1
+      },
+      { what: 'enrich.observe audit entry', timeoutMs: 5_000 },
+    )
   })
 
   it('forward and delete on the Message-ID removes it from every mailbox on both gateways', async () => {
@@ -488,6 +462,19 @@ describe('hub investigate and respond end to end', () => {
     // removed first, then the block, then the case.
     const ids = data.steps.map((s: { id: string }) => s.id)
     expect(ids).toEqual(['forward-and-delete', 'forward-and-delete', 'block', 'add-to-case'])
+    // Alice had no active case: the step opened one named after the URL and made it hers.
+    const caseStep = data.steps.find((s: { id: string }) => s.id === 'add-to-case')
+    expect(caseStep).toMatchObject({
+      status: 'success',
+      created: true,
+      casebook_title: `url ${PHISH_URL}`,
+      observables: [{ type: 'url', value: PHISH_URL }],
+    })
+    const active = (await alice('GET', '/api/v1/casebooks/active')).json().casebook
+    expect(active).toMatchObject({
+      id: caseStep.casebook_id,
+      observables: [{ type: 'url', value: PHISH_URL }],
+    })
     expect(errors).toEqual(
       expect.arrayContaining([expect.objectContaining({ module: 'Late', code: 'module timeout' })]),
     )

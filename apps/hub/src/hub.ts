@@ -5,6 +5,7 @@ import { formatHostPort, parseHostPort, silentLogger, type Clock, type Logger } 
 import { createHttpApp, serveConsole, type HttpApp } from '@postern/http'
 import { consoleDir } from '@postern/web'
 import { HubAdmin } from './admin.js'
+import { AuditBatcher } from './audit/audit-batcher.js'
 import { registerAuditRoutes } from './audit/routes.js'
 import { installAuth, type RouteRecord } from './auth/auth-plugin.js'
 import { registerSessionRoutes } from './auth/session-routes.js'
@@ -18,6 +19,7 @@ import { ActionRequestsRepo } from '@postern/store'
 import { ApprovalService } from './investigate/enrich/approvals.js'
 import { EnrichService } from './investigate/enrich/enrich-service.js'
 import { FanOut } from './investigate/enrich/fan-out.js'
+import { casebookAddToCase } from './investigate/enrich/add-to-case.js'
 import { registerTicketRoutes } from './tickets/routes.js'
 import { RecommendedActions } from './investigate/enrich/recommended-actions.js'
 import { RespondService } from './investigate/enrich/respond-service.js'
@@ -70,6 +72,8 @@ export class Hub {
     /** Casebooks, incidents, judgements, sharing and the watchlist (CTIA routes and services). */
     readonly privateIntel: PrivateIntel,
     private readonly bus: ClusterBus | undefined,
+    /** Audit entries of enrich lookups, written after their answers. */
+    private readonly lookupAudit: AuditBatcher,
   ) {}
 
   /** The URL gateways and clients use (config publicUrl, or the bound address). */
@@ -84,6 +88,7 @@ export class Hub {
     let app: HttpApp | undefined
     let tunnel: DeviceTunnel | undefined
     let bus: ClusterBus | undefined
+    let lookupAudit: AuditBatcher | undefined
     try {
       const { cluster } = config
       if (cluster.natsUrl !== undefined) {
@@ -171,6 +176,7 @@ export class Hub {
         logger: logger.child({ component: 'enrich' }),
       })
       const fanOutDeps = { modules: services.modules, fanOut, audit: services.audit }
+      lookupAudit = new AuditBatcher({ audit: services.audit, clock: services.clock, logger })
       // eslint-disable-next-line prefer-const -- the approvals run actions through respond
       let respond: RespondService
       const approvals = new ApprovalService({
@@ -186,9 +192,13 @@ export class Hub {
         requestApproval: (orgId, input) => approvals.request(orgId, input),
       })
       await registerEnrichRoutes(app, {
-        enrich: new EnrichService(fanOutDeps),
+        enrich: new EnrichService({ ...fanOutDeps, audit: lookupAudit }),
         respond,
-        recommended: new RecommendedActions({ ...fanOutDeps, respond }),
+        recommended: new RecommendedActions({
+          ...fanOutDeps,
+          respond,
+          addToCase: casebookAddToCase(privateIntel.casebooks, () => services.publicUrl),
+        }),
         approvals,
         maxObservables: config.investigate.maxObservables,
       })
@@ -214,7 +224,16 @@ export class Hub {
       ).replace(/\/+$/, '')
       await tunnel.start()
 
-      const hub = new Hub(services, app, tunnel, routes, new HubAdmin(services), privateIntel, bus)
+      const hub = new Hub(
+        services,
+        app,
+        tunnel,
+        routes,
+        new HubAdmin(services),
+        privateIntel,
+        bus,
+        lookupAudit,
+      )
       hub.startHousekeeping()
       logger.info(
         {
@@ -229,6 +248,7 @@ export class Hub {
     } catch (err) {
       await tunnel?.close().catch(() => undefined)
       await app?.close().catch(() => undefined)
+      await lookupAudit?.drain()
       await bus?.close().catch(() => undefined)
       await services.database.close()
       throw err
@@ -240,6 +260,7 @@ export class Hub {
     this.timers = []
     await this.tunnel.close()
     await this.app.close()
+    await this.lookupAudit.drain()
     await this.bus?.close()
     await this.services.database.close()
     this.services.logger.info({ event: 'HUB_STOPPED' }, 'hub stopped')

@@ -96,9 +96,18 @@ export const TileDataRequestSchema = z.looseObject({
   period: requiredString(),
 })
 
+/**
+ * An entity: any JSON object. Checked in place — an object schema would copy every entity of
+ * every answer (a hub fans out to dozens of gateways, each answering hundreds of kB).
+ */
+const entity = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { message: 'an entity is a JSON object' },
+)
+
 const docs = z.looseObject({
   count: z.number().int().nonnegative(),
-  docs: z.array(z.looseObject({})),
+  docs: z.array(entity),
 })
 
 /** `data` of an observe answer: entity lists as `{count, docs}` (sightings, judgements, …). */
@@ -151,13 +160,28 @@ export type TriggerData = z.output<typeof TriggerDataSchema>
 export const HealthDataSchema = z.looseObject({ status: z.string() }).describe('Health')
 export type HealthData = z.output<typeof HealthDataSchema>
 
-/** The answer envelope: `data`, `errors`, or both. */
-export function relayAnswerSchema<T extends z.ZodType>(data: T) {
+function buildAnswerSchema<T extends z.ZodType>(data: T) {
   return z
     .looseObject({ data: data.optional(), errors: z.array(RelayErrorSchema).optional() })
     .refine((answer) => answer.data !== undefined || answer.errors !== undefined, {
       message: 'an answer has "data" or "errors"',
     })
+}
+
+/**
+ * Built once per data schema: zod compiles an object schema on its first parse, and the hub
+ * parses one answer per gateway of every fan-out (rebuilding it cost milliseconds per call).
+ */
+const answerSchemas = new WeakMap<z.ZodType, ReturnType<typeof buildAnswerSchema>>()
+
+/** The answer envelope: `data`, `errors`, or both. */
+export function relayAnswerSchema<T extends z.ZodType>(data: T) {
+  let schema = answerSchemas.get(data)
+  if (!schema) {
+    schema = buildAnswerSchema(data)
+    answerSchemas.set(data, schema)
+  }
+  return schema as ReturnType<typeof buildAnswerSchema<T>>
 }
 
 /** What a module handler returns: its data, and errors for a partial answer. */

@@ -171,9 +171,12 @@ export class TunnelPeer<C = unknown> {
     if (isBinary) return this.protocolError('binary frames are not used')
     let parsed: Frame
     try {
+      // ws hands text frames over as a Buffer: decoded in place (Buffer.from would copy it).
       const text = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
-        : Buffer.from(data as ArrayBuffer).toString('utf8')
+        : Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.from(data).toString('utf8')
       const result = frameSchema.safeParse(JSON.parse(text))
       if (!result.success) {
         return this.protocolError(result.error.issues[0]?.message ?? 'schema mismatch')

@@ -39,8 +39,21 @@ export interface AccessTokenOptions {
   ttlSeconds: number
 }
 
+/** Verified tokens remembered (a client reuses its token for every call until it expires). */
+const VERIFIED_CACHE_SIZE = 5_000
+
 /** Mints and verifies the RS256 access tokens of the OAuth2 token endpoint (RFC 9068 profile). */
 export class AccessTokens {
+  /**
+   * Tokens whose signature and claims were verified, with the key that signed them: an RS256
+   * check on every request of a client that reuses its token is repeated work. A hit still
+   * checks the expiry and that the key is published (a revoked key ends its tokens at once).
+   */
+  private readonly verified = new Map<
+    string,
+    { claims: AccessTokenClaims; kid: string; notBefore: number; audience: string }
+  >()
+
   constructor(private readonly options: AccessTokenOptions) {}
 
   get ttlSeconds(): number {
@@ -77,6 +90,49 @@ export class AccessTokens {
   }
 
   async verify(token: string): Promise<VerifyResult> {
+    const known = this.verified.get(token)
+    if (known && known.audience === this.options.audience()) {
+      const now = this.options.clock.now()
+      if (known.claims.expiresAt * 1000 <= now) {
+        this.verified.delete(token)
+        return { ok: false, reason: 'expired' }
+      }
+      // As jose: not valid before `nbf` (a clock set back, or a token minted ahead).
+      if (known.notBefore * 1000 > now) return { ok: false, reason: 'invalid' }
+      if (!(await this.options.keys.publicKey(known.kid))) {
+        this.verified.delete(token)
+        return { ok: false, reason: 'unknown-key' }
+      }
+      return { ok: true, claims: known.claims }
+    }
+    const result = await this.verifySignature(token)
+    if (!result.ok) return result
+    this.remember(token, result)
+    return { ok: true, claims: result.claims }
+  }
+
+  private remember(
+    token: string,
+    result: { claims: AccessTokenClaims; kid: string; notBefore: number },
+  ): void {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      // Oldest first (Map keeps insertion order).
+      this.verified.delete(this.verified.keys().next().value as string)
+    }
+    this.verified.set(token, {
+      claims: result.claims,
+      kid: result.kid,
+      notBefore: result.notBefore,
+      audience: this.options.audience(),
+    })
+  }
+
+  private async verifySignature(
+    token: string,
+  ): Promise<
+    | Extract<VerifyResult, { ok: false }>
+    | { ok: true; claims: AccessTokenClaims; kid: string; notBefore: number }
+  > {
     let kid: string | undefined
     try {
       kid = decodeProtectedHeader(token).kid
@@ -110,6 +166,8 @@ export class AccessTokens {
       }
       return {
         ok: true,
+        kid,
+        notBefore: (payload.nbf ?? payload.iat) as number,
         claims: {
           orgId,
           clientId,

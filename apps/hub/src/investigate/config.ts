@@ -23,7 +23,9 @@ export const investigateConfigSchema = z
       .min(1)
       .max(1000)
       .default(16)
-      .describe('Module calls one enrich request runs at the same time.'),
+      .describe(
+        'Relay module calls one enrich request runs at the same time (gateways are all called at once, each over its own tunnel).',
+      ),
     approvalTtlHours: z
       .number()
       .positive()

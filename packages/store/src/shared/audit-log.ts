@@ -69,22 +69,35 @@ export class AuditLog {
   async record(entry: AuditEntryInput): Promise<number> {
     const row = await this.db
       .insertInto('audit_log')
-      .values({
-        at: this.clock.now(),
-        org_id: entry.orgId ?? null,
-        actor_type: entry.actor.type,
-        actor_id: entry.actor.id,
-        source: entry.source,
-        remote_ip: entry.remoteIp ?? null,
-        action: entry.action,
-        target_type: entry.target?.type ?? null,
-        target_id: entry.target?.id ?? null,
-        outcome: entry.outcome,
-        details: JSON.stringify(entry.details ?? {}),
-      })
+      .values(this.row(entry, this.clock.now()))
       .returning('id')
       .executeTakeFirstOrThrow()
     return row.id
+  }
+
+  /** Several entries in one statement (each with the time it happened). */
+  async recordMany(entries: readonly { entry: AuditEntryInput; at: number }[]): Promise<void> {
+    if (entries.length === 0) return
+    await this.db
+      .insertInto('audit_log')
+      .values(entries.map(({ entry, at }) => this.row(entry, at)))
+      .execute()
+  }
+
+  private row(entry: AuditEntryInput, at: number) {
+    return {
+      at,
+      org_id: entry.orgId ?? null,
+      actor_type: entry.actor.type,
+      actor_id: entry.actor.id,
+      source: entry.source,
+      remote_ip: entry.remoteIp ?? null,
+      action: entry.action,
+      target_type: entry.target?.type ?? null,
+      target_id: entry.target?.id ?? null,
+      outcome: entry.outcome,
+      details: JSON.stringify(entry.details ?? {}),
+    }
   }
 
   async list(query: AuditQuery = {}): Promise<{ total: number; entries: AuditEntry[] }> {

@@ -1,4 +1,4 @@
-import type { AuditLog } from '@postern/store'
+import type { AuditBatcher } from '../../audit/audit-batcher.js'
 import type { Observable } from '@postern/ctim'
 import type { Actor, ModuleService, ResolvedModule } from '../modules/module-service.js'
 import {
@@ -9,15 +9,17 @@ import {
   type ModuleErrorEntry,
   type ModuleIdentity,
 } from './fan-out.js'
-
-type Docs = { count: number; docs: unknown[] }
+import {
+  mergedListsJson,
+  moduleResultJson,
+  serialiseLists,
+  type SerialisedLists,
+} from './entity-lists.js'
 
 export interface Envelope<T> {
   data: T[]
   errors: ModuleErrorEntry[]
 }
-
-export type ModuleResult = ModuleIdentity & { data: unknown }
 
 function groupByInstance(legs: LegResult[]): Map<string, LegResult[]> {
   const groups = new Map<string, LegResult[]>()
@@ -28,21 +30,6 @@ function groupByInstance(legs: LegResult[]): Map<string, LegResult[]> {
   return groups
 }
 
-/** Entity lists of several answers (several gateways of one instance) as one `{key: {count, docs}}`. */
-function mergeEntityLists(parts: unknown[]): Record<string, Docs> {
-  const merged: Record<string, Docs> = {}
-  for (const part of parts) {
-    if (!part || typeof part !== 'object') continue
-    for (const [key, value] of Object.entries(part as Record<string, Docs>)) {
-      if (!value || !Array.isArray(value.docs)) continue
-      const into = (merged[key] ??= { count: 0, docs: [] })
-      into.docs.push(...value.docs)
-      into.count += value.docs.length
-    }
-  }
-  return merged
-}
-
 /**
  * Enrich (reference §2 `/iroh/iroh-enrich/…`): observe, deliberate, refer and health over every
  * enabled module instance of the organisation, merged in the reference envelope
@@ -50,7 +37,14 @@ function mergeEntityLists(parts: unknown[]): Record<string, Docs> {
  * when some modules fail or time out.
  */
 export class EnrichService {
-  constructor(private readonly deps: { modules: ModuleService; fanOut: FanOut; audit: AuditLog }) {}
+  constructor(
+    private readonly deps: {
+      modules: ModuleService
+      fanOut: FanOut
+      /** Lookups change nothing: their entries are written after the answer. */
+      audit: Pick<AuditBatcher, 'record'>
+    },
+  ) {}
 
   async observe(orgId: string, actor: Actor, observables: Observable[], signal?: AbortSignal) {
     return this.entityLists(orgId, actor, 'observe', observables, signal)
@@ -84,7 +78,7 @@ export class EnrichService {
       }
     }
     const envelope = { data, errors: legs.flatMap(errorEntries) }
-    await this.audit(orgId, actor, 'enrich.refer', observables, legs, envelope.errors.length)
+    this.audit(orgId, actor, 'enrich.refer', observables, legs, envelope.errors.length)
     return envelope
   }
 
@@ -108,47 +102,62 @@ export class EnrichService {
             : 'error'
       return { ...identityOf(module), data: { status } }
     })
-    await this.audit(orgId, actor, 'enrich.health', [], legs, 0)
+    this.audit(orgId, actor, 'enrich.health', [], legs, 0)
     return { data, errors: legs.flatMap(errorEntries) }
   }
 
+  /**
+   * Observe and deliberate: every module's entity lists, a module instance's gateways merged.
+   * Answers the envelope as JSON text, built from each answer serialised as it arrives.
+   */
   private async entityLists(
     orgId: string,
     actor: Actor,
     route: 'observe' | 'deliberate',
     observables: Observable[],
     signal: AbortSignal | undefined,
-  ): Promise<Envelope<ModuleResult>> {
+  ): Promise<string> {
+    const serialised: SerialisedLists[] = []
     const legs = await this.deps.fanOut.call(
       orgId,
       route,
       observables,
       await this.deps.modules.enabledModules(orgId),
-      { signal },
+      {
+        signal,
+        onLeg: (position, leg) => {
+          if (leg.data !== undefined) serialised[position] = serialiseLists(leg.data)
+        },
+      },
     )
-    const data: ModuleResult[] = []
-    for (const group of groupByInstance(legs).values()) {
-      const answered = group.filter((leg) => leg.data !== undefined)
-      if (answered.length === 0) continue
-      data.push({
-        ...(group[0] as LegResult).identity,
-        data: mergeEntityLists(answered.map((leg) => leg.data)),
-      })
-    }
-    const envelope = { data, errors: legs.flatMap(errorEntries) }
-    await this.audit(orgId, actor, `enrich.${route}`, observables, legs, envelope.errors.length)
-    return envelope
+    const byInstance = new Map<string, { identity: ModuleIdentity; answers: SerialisedLists[] }>()
+    legs.forEach((leg, position) => {
+      const answer = serialised[position]
+      if (!answer) return
+      const group = byInstance.get(leg.identity.module_instance_id) ?? {
+        identity: leg.identity,
+        answers: [],
+      }
+      byInstance.set(leg.identity.module_instance_id, group)
+      group.answers.push(answer)
+    })
+    const data = [...byInstance.values()].map(({ identity, answers }) =>
+      moduleResultJson(identity, mergedListsJson(answers)),
+    )
+    const errors = legs.flatMap(errorEntries)
+    this.audit(orgId, actor, `enrich.${route}`, observables, legs, errors.length)
+    return `{"data":[${data.join(',')}],"errors":${JSON.stringify(errors)}}`
   }
 
-  private async audit(
+  private audit(
     orgId: string,
     actor: Actor,
     action: string,
     observables: Observable[],
     legs: LegResult[],
     errors: number,
-  ): Promise<void> {
-    await this.deps.audit.record({
+  ): void {
+    this.deps.audit.record({
       orgId,
       actor,
       source: 'api',

@@ -103,8 +103,8 @@ function errorOf(err: unknown): RelayError {
  * Calls one relay route on module instances: each gateway of the email module through its
  * tunnel, each relay module over HTTP(S) with a configuration token the hub mints (`aud` = the
  * module URL, `jwks_host` = the hub, so the module verifies it against the hub's JWKS). Every
- * call has its own timeout and the calls run under a concurrency limit; a failing or late call
- * becomes error entries, never a failed request.
+ * call has its own timeout; relay module calls run under a concurrency limit, gateway calls all
+ * at once; a failing or late call becomes error entries, never a failed request.
  */
 export class FanOut {
   constructor(private readonly deps: FanOutDeps) {}
@@ -114,28 +114,56 @@ export class FanOut {
     route: FanOutRoute,
     body: unknown,
     modules: readonly ResolvedModule[],
-    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+    options: {
+      signal?: AbortSignal
+      timeoutMs?: number
+      /** Called as each call ends, with its position in the result: work that need not wait. */
+      onLeg?: (position: number, leg: LegResult) => void
+    } = {},
   ): Promise<LegResult[]> {
     const timeoutMs = options.timeoutMs ?? this.deps.config.moduleTimeoutSeconds * 1000
-    const tasks: (() => Promise<LegResult>)[] = []
+    const relayTasks: (() => Promise<LegResult>)[] = []
+    const gatewayCalls: Promise<LegResult>[] = []
+    /** Where each leg's outcome comes from, in module order. */
+    const order: { relay: boolean; index: number }[] = []
+    const settled = (position: number) => (leg: LegResult) => {
+      options.onLeg?.(position, leg)
+      return leg
+    }
     let orgDevices: Device[] | undefined
     for (const module of modules) {
       const identity = identityOf(module)
       if (module.kind === 'relay') {
         if (!module.supportedApis.includes(SUPPORTED_API[route])) continue
-        tasks.push(() => this.callRelay(module, identity, route, body, timeoutMs, options.signal))
+        const position = order.push({ relay: true, index: relayTasks.length }) - 1
+        relayTasks.push(() =>
+          this.callRelay(module, identity, route, body, timeoutMs, options.signal).then(
+            settled(position),
+          ),
+        )
         continue
       }
       orgDevices ??= await this.deps.devices.list(orgId)
       const wanted = module.settings.devices
       const devices =
         wanted === 'all' ? orgDevices : orgDevices.filter((d) => wanted.includes(d.id))
+      // Every gateway at once: each call is one frame on that gateway's own open tunnel (bounded
+      // by the tunnel's in-flight limit), so a limit here would only make the request wait for
+      // gateways in waves — 50 gateways under a limit of 16 took four of the slowest's answers.
       for (const device of devices) {
-        tasks.push(() => this.callGateway(orgId, device, identity, route, body, timeoutMs))
+        const position = order.push({ relay: false, index: gatewayCalls.length }) - 1
+        gatewayCalls.push(
+          this.callGateway(orgId, device, identity, route, body, timeoutMs).then(settled(position)),
+        )
       }
     }
-    const settled = await settleLimited(tasks, this.deps.config.concurrency)
-    return settled.map((outcome) => {
+    // Relay modules are HTTPS requests to other services: those run under the limit.
+    const [relays, gateways] = await Promise.all([
+      settleLimited(relayTasks, this.deps.config.concurrency),
+      Promise.allSettled(gatewayCalls),
+    ])
+    return order.map(({ relay, index }) => {
+      const outcome = (relay ? relays : gateways)[index] as PromiseSettledResult<LegResult>
       if (outcome.status === 'fulfilled') return outcome.value
       this.deps.logger.error(
         { event: 'ENRICH_LEG_FAILED', err: outcome.reason },

@@ -1,6 +1,9 @@
+import { isAppError } from '@postern/core'
 import type { Observable } from '@postern/ctim'
 import type { AuditLog } from '@postern/store'
+import type { Caller } from '../../casebooks/caller.js'
 import type { ModuleService, ResolvedModule } from '../modules/module-service.js'
+import type { AddToCase } from './add-to-case.js'
 import {
   errorEntries,
   identityOf,
@@ -37,13 +40,6 @@ const HUB_IDENTITY = {
 }
 
 export const ADD_TO_CASE_URL = '/api/v1/casebooks/active/observables'
-
-/** Adds observables to the caller's active casebook (the casebook area, when mounted). */
-export type AddToCase = (
-  orgId: string,
-  who: { userId: string | null; clientId: string | null },
-  observables: Observable[],
-) => Promise<{ casebookId: string; created: boolean }>
 
 function triggerUrl(instanceId: string, actionId: string, observable: Observable): string {
   const params = new URLSearchParams({
@@ -117,7 +113,7 @@ export class RecommendedActions {
       fanOut: FanOut
       respond: RespondService
       audit: AuditLog
-      addToCase?: AddToCase
+      addToCase: AddToCase
     },
   ) {}
 
@@ -173,14 +169,13 @@ export class RecommendedActions {
   /**
    * Runs every recommended step for the observables, mailbox actions first: each email module
    * action through the respond service (a step whose action needs approval comes back
-   * pending), then one add-to-case with every observable that has a verdict.
+   * pending), then one add-to-case with every observable that has a verdict. A step that
+   * fails is reported with its code beside the others; it does not stop them.
    */
   async run(
     orgId: string,
     observables: Observable[],
-    who: Pick<TriggerInput, 'actor' | 'requestedBy' | 'requesterUserId'> & {
-      clientId: string | null
-    },
+    who: Pick<TriggerInput, 'actor' | 'requestedBy' | 'requesterUserId'> & { caller: Caller },
   ) {
     const listed = await this.deps.respond.actions(orgId, observables)
     const { recommendations, errors } = await this.recommendations(orgId, observables, listed.data)
@@ -211,28 +206,9 @@ export class RecommendedActions {
       errors.push(...outcome.errors)
     }
     if (toCase.length > 0) {
-      const step = { ...HUB_IDENTITY, id: 'add-to-case', observables: toCase }
-      if (!this.deps.addToCase) {
-        steps.push({ ...step, status: 'failure' })
-        errors.push({
-          ...HUB_IDENTITY,
-          code: 'not available',
-          message: 'Casebooks are not enabled on this hub',
-          type: 'error',
-        })
-      } else {
-        const added = await this.deps.addToCase(
-          orgId,
-          { userId: who.requesterUserId, clientId: who.clientId },
-          toCase,
-        )
-        steps.push({
-          ...step,
-          status: 'success',
-          casebook_id: added.casebookId,
-          created: added.created,
-        })
-      }
+      const step = await this.addToCase(who.caller, toCase)
+      steps.push(step.result)
+      if (step.error) errors.push(step.error)
     }
     const status =
       steps.length === 0
@@ -250,11 +226,47 @@ export class RecommendedActions {
       outcome: status === 'failure' ? 'failure' : status === 'pending' ? 'pending' : 'success',
       details: {
         observables: observables.slice(0, 20),
-        steps: steps.map((s) => ({ id: s.id, observable: s.observable, status: s.status })),
+        steps: steps.map((s) => ({
+          id: s.id,
+          observable: s.observable,
+          status: s.status,
+          ...(s.casebook_id !== undefined ? { casebookId: s.casebook_id, created: s.created } : {}),
+          ...(s.error !== undefined ? { code: (s.error as { code: string }).code } : {}),
+        })),
         errors: errors.map((e) => ({ code: e.code, message: e.message })),
       },
     })
     return { data: { status, steps }, errors: uniqueErrors(errors) }
+  }
+
+  /**
+   * The hub's own step: the observables into the caller's active case. A coded refusal (an API
+   * client without a user has no active case) is this step's answer, not the request's.
+   */
+  private async addToCase(
+    caller: Caller,
+    observables: Observable[],
+  ): Promise<{ result: Record<string, unknown>; error?: ModuleErrorEntry }> {
+    const step = { ...HUB_IDENTITY, id: 'add-to-case', observables }
+    try {
+      const added = await this.deps.addToCase(caller, observables)
+      return {
+        result: {
+          ...step,
+          status: 'success',
+          casebook_id: added.casebookId,
+          casebook_title: added.title,
+          created: added.created,
+        },
+      }
+    } catch (err) {
+      if (!isAppError(err)) throw err
+      const error = { code: err.code, message: err.message, hint: err.hint }
+      return {
+        result: { ...step, status: 'failure', error },
+        error: { ...HUB_IDENTITY, code: err.code, message: err.message, type: 'error' },
+      }
+    }
   }
 
   private async recommendations(

@@ -50,14 +50,19 @@ export async function registerEnrichRoutes(
           bodyLimit: 1024 * 1024,
           schema: { summary, tags: ['enrich'] },
         },
-        async (request) => {
+        async (request, reply) => {
           const body = parseIroh(observables, request.body)
-          return services.enrich[route](
+          const args = [
             request.auth.orgId,
             auditActor(request.auth),
             body,
             callerGone(request),
-          )
+          ] as const
+          if (route === 'refer') return services.enrich.refer(...args)
+          // Observe and deliberate answer JSON text assembled as the modules answered.
+          return reply
+            .type('application/json; charset=utf-8')
+            .send(await services.enrich[route](...args))
         },
       )
     }
@@ -123,7 +128,7 @@ export async function registerEnrichRoutes(
           actor: auditActor(request.auth),
           requestedBy: request.auth.userId ?? request.auth.clientId ?? 'unknown',
           requesterUserId: request.auth.userId,
-          clientId: request.auth.clientId,
+          caller: request.auth,
         }),
     )
 
