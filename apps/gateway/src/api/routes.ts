@@ -474,6 +474,30 @@ export function registerRoutes(app: HttpApp, deps: ApiDeps): void {
   )
 
   app.post(
+    '/api/v1/queue/:mid/bounce',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Return a message to its sender (a DSN for each recipient not yet delivered)',
+        params: midParams,
+        response: { 200: z.object({ ok: z.boolean() }) },
+      },
+    },
+    async (request) => {
+      await queue.bounceNow(request.params.mid, actorName(request.principal))
+      await audit.record({
+        actor: actor(request.principal),
+        source: 'api',
+        remoteIp: request.ip,
+        action: 'queue.bounce',
+        target: { type: 'message', id: String(request.params.mid) },
+        outcome: 'success',
+      })
+      return { ok: true }
+    },
+  )
+
+  app.post(
     '/api/v1/queue/flush',
     {
       config: { role: 'operator' },
