@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
-import { silentLogger, validateConfig } from '@postern/core'
+import { deepMerge, silentLogger, validateConfig } from '@postern/core'
 import { defaultExtensions } from '@postern/gateway'
 import { Hub, hubConfigSchema } from '@postern/hub'
 import { tempDir } from '@postern/testkit'
@@ -23,6 +23,8 @@ export interface Stack {
     subject: string
     text: string
     messageId?: string
+    headers?: Record<string, string>
+    attachments?: { filename: string; content: string }[]
   }): Promise<void>
   stop(): Promise<void>
 }
@@ -30,9 +32,12 @@ export interface Stack {
 /**
  * A real hub and a real gateway (every default extension, its console included) on ephemeral
  * ports, on SQLite, the gateway's cloud server for region "nam" pointing at the hub. Nothing is
- * registered: the browser tests do that through the consoles.
+ * registered: the browser tests do that through the consoles. `gateway` is deep-merged over the
+ * gateway's configuration (lists replaced), e.g. other routes or remediation settings.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(
+  options: { gateway?: Record<string, unknown> } = {},
+): Promise<Stack> {
   const dir = tempDir('postern-web-')
   const hubAdmin = { email: 'admin@example.com', password: 'correct horse battery staple' }
   const hubAnalyst = { email: 'analyst@example.com', password: 'another long passphrase' }
@@ -61,20 +66,23 @@ export async function startStack(): Promise<Stack> {
   const gatewayAdmin = { username: 'admin', password: 'gateway admin passphrase' }
   writeFileSync(join(dir.path, 'gateway-admin-password'), gatewayAdmin.password, { mode: 0o600 })
   const gateway = await startGateway(
-    {
-      api: {
-        initialAdmin: {
-          username: gatewayAdmin.username,
-          passwordFile: join(dir.path, 'gateway-admin-password'),
+    deepMerge(
+      {
+        api: {
+          initialAdmin: {
+            username: gatewayAdmin.username,
+            passwordFile: join(dir.path, 'gateway-admin-password'),
+          },
+        },
+        cloud: { servers: { nam: hub.url } },
+        smtpRoutes: [{ domain: 'corp.example', to: [`maildir:${join(dir.path, 'mailboxes')}`] }],
+        pipeline: {
+          workers: 1,
+          authentication: { dns: { servers: ['127.0.0.1:9'], timeout: 200, tries: 1 } },
         },
       },
-      cloud: { servers: { nam: hub.url } },
-      smtpRoutes: [{ domain: 'corp.example', to: [`maildir:${join(dir.path, 'mailboxes')}`] }],
-      pipeline: {
-        workers: 1,
-        authentication: { dns: { servers: ['127.0.0.1:9'], timeout: 200, tries: 1 } },
-      },
-    },
+      options.gateway ?? {},
+    ),
     { extensions: defaultExtensions() },
   )
   const transport = nodemailer.createTransport({
