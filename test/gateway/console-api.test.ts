@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { silentLogger, systemClock } from '@postern/core'
 import { contentPipelineExtension } from '../../apps/gateway/src/pipeline/extension.js'
+import { compileAllPolicies } from '../../apps/gateway/src/pipeline/setup.js'
+import { PolicyEditor, type CompiledPolicies } from '../../apps/gateway/src/policy/policy-editor.js'
 import { MailPoliciesRepo } from '@postern/store'
 import { BACKENDS } from '@postern/store/testing'
 import { waitFor } from '@postern/testkit'
@@ -23,6 +26,19 @@ const MARK_RULE = {
 describe.each(BACKENDS)('console API routes (%s)', (dialect) => {
   let gw: TestGateway
   let operator: string
+
+  /** A policy editor as a process starting on this database would make it. */
+  const startingEditor = () =>
+    new PolicyEditor({
+      config: gw.config.pipeline,
+      repo: new MailPoliciesRepo(gw.gateway.database.db),
+      audit: null,
+      clock: systemClock,
+      logger: silentLogger(),
+      compile: compileAllPolicies,
+    })
+  const policyNames = (compiled: CompiledPolicies) =>
+    compiled.incoming.flatMap((p) => p.rules.map((r) => r.name))
 
   beforeAll(async () => {
     gw = await startGateway(
@@ -130,9 +146,50 @@ describe.each(BACKENDS)('console API routes (%s)', (dialect) => {
       target: { type: 'mail-policies' },
     })
 
+    // What a process starting on this database uses: the stored document.
+    expect(policyNames(await startingEditor().load())).toContain('console-marked')
+
     const reset = await gw.api<PolicyView>('DELETE', '/api/v1/policies')
     expect(reset.body.source).toBe('configuration')
     expect(await new MailPoliciesRepo(gw.gateway.database.db).get()).toBeUndefined()
+  })
+
+  it('starts with the configuration’s policies when the stored document no longer compiles', async () => {
+    const repo = new MailPoliciesRepo(gw.gateway.database.db)
+    await repo.put({
+      document: JSON.stringify({
+        incoming: [{ name: 'old', rules: [{ ...MARK_RULE, then: { quarantine: 'gone' } }] }],
+      }),
+      updatedAt: 1,
+      updatedBy: 'someone',
+    })
+    const editor = startingEditor()
+    const compiled = await editor.load()
+    expect(editor.view().source).toBe('configuration')
+    expect(compiled.incoming.map((p) => p.name)).toEqual(['default', 'built-in default'])
+    await repo.remove()
+  })
+
+  it('deletes a queued message without a DSN, audited like the bounce', async () => {
+    const reply = await sendWithNodemailer({
+      port: gw.smtpPort(),
+      from: 'sender@ext.example',
+      to: 'dave@corp.example',
+      subject: 'to be deleted',
+    })
+    const mid = Number(/queued as (\d+)/.exec(reply)?.[1])
+    await waitFor(
+      async () =>
+        (await gw.api<{ state: string }>('GET', `/api/v1/queue/${mid}`)).body.state === 'deferred',
+      { what: 'the message deferred', timeoutMs: 30_000 },
+    )
+    expect((await gw.api('DELETE', `/api/v1/queue/${mid}`, undefined, operator)).status).toBe(200)
+    expect((await gw.api('GET', `/api/v1/queue/${mid}`)).status).toBe(404)
+    const audit = await gw.gateway.audit.list({ action: 'queue.delete' })
+    expect(audit.entries[0]).toMatchObject({
+      actor: { id: 'analyst' },
+      target: { type: 'message', id: String(mid) },
+    })
   })
 
   it('bounces a queued message: a DSN goes to the sender, tracking says bounced, the audit log who', async () => {

@@ -81,7 +81,7 @@ export function BlocklistsPage({ transport }: { transport: Transport }) {
     })
     setDraft({ ...draft, value: '', reason: '', expires: '' })
     list.reload()
-    void outcome.run(async () => `Blocked ${label(entry.kind)} ${entry.value}`)
+    outcome.report(`Blocked ${label(entry.kind)} ${entry.value}`)
   }
   const remove = (entry: Entry) =>
     outcome.run(async () => {

@@ -48,7 +48,7 @@ export function PoliciesPage({ transport }: { transport: Transport }) {
     }
     await call(transport, 'PUT', '/api/v1/policies', { document })
     current.reload()
-    void outcome.run(async () => 'Mail policies saved and in use')
+    outcome.report('Mail policies saved and in use')
   }
   const reset = () =>
     outcome.run(async () => {

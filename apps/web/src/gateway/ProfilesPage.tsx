@@ -126,7 +126,7 @@ export function ProfilesPage({ transport }: { transport: Transport }) {
     setEditing(null)
     setDraft(newDraft())
     list.reload()
-    void outcome.run(async () => `Profile ${saved} saved`)
+    outcome.report(`Profile ${saved} saved`)
   }
   const remove = (p: Profile) =>
     outcome.run(async () => {

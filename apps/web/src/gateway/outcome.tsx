@@ -4,7 +4,8 @@ import { Alert } from '../shared/ui.js'
 
 /**
  * What the last action of a page did: a status line on success, an alert with the API's coded
- * message on failure. `run` wraps an action; `busy` disables the page's action buttons meanwhile.
+ * message on failure. `run` wraps an action; `busy` disables the page's action buttons meanwhile;
+ * `report` tells the success of an action run elsewhere.
  */
 export function useOutcome() {
   const [done, setDone] = useState<string | null>(null)
@@ -22,6 +23,11 @@ export function useOutcome() {
       setBusy(false)
     }
   }
+  /** For actions a form runs (the form shows their errors): only the success is told here. */
+  const report = (message: string) => {
+    setFailed(null)
+    setDone(message)
+  }
   const view = (
     <>
       {done && (
@@ -32,5 +38,5 @@ export function useOutcome() {
       <Alert text={failed} />
     </>
   )
-  return { run, busy, view }
+  return { run, report, busy, view }
 }
