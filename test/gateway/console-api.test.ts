@@ -40,6 +40,23 @@ describe.each(BACKENDS)('console API routes (%s)', (dialect) => {
   const policyNames = (compiled: CompiledPolicies) =>
     compiled.incoming.flatMap((p) => p.rules.map((r) => r.name))
 
+  /** Sends a message that stays in the queue, deferred (nothing listens where it goes). */
+  async function deferredMessage(to: string, subject: string): Promise<number> {
+    const reply = await sendWithNodemailer({
+      port: gw.smtpPort(),
+      from: 'sender@ext.example',
+      to,
+      subject,
+    })
+    const mid = Number(/queued as (\d+)/.exec(reply)?.[1])
+    await waitFor(
+      async () =>
+        (await gw.api<{ state: string }>('GET', `/api/v1/queue/${mid}`)).body.state === 'deferred',
+      { what: 'the message deferred', timeoutMs: 30_000 },
+    )
+    return mid
+  }
+
   beforeAll(async () => {
     gw = await startGateway(
       {
@@ -171,18 +188,7 @@ describe.each(BACKENDS)('console API routes (%s)', (dialect) => {
   })
 
   it('deletes a queued message without a DSN, audited like the bounce', async () => {
-    const reply = await sendWithNodemailer({
-      port: gw.smtpPort(),
-      from: 'sender@ext.example',
-      to: 'dave@corp.example',
-      subject: 'to be deleted',
-    })
-    const mid = Number(/queued as (\d+)/.exec(reply)?.[1])
-    await waitFor(
-      async () =>
-        (await gw.api<{ state: string }>('GET', `/api/v1/queue/${mid}`)).body.state === 'deferred',
-      { what: 'the message deferred', timeoutMs: 30_000 },
-    )
+    const mid = await deferredMessage('dave@corp.example', 'to be deleted')
     expect((await gw.api('DELETE', `/api/v1/queue/${mid}`, undefined, operator)).status).toBe(200)
     expect((await gw.api('GET', `/api/v1/queue/${mid}`)).status).toBe(404)
     const audit = await gw.gateway.audit.list({ action: 'queue.delete' })
@@ -193,18 +199,7 @@ describe.each(BACKENDS)('console API routes (%s)', (dialect) => {
   })
 
   it('bounces a queued message: a DSN goes to the sender, tracking says bounced, the audit log who', async () => {
-    const reply = await sendWithNodemailer({
-      port: gw.smtpPort(),
-      from: 'sender@ext.example',
-      to: 'carol@corp.example',
-      subject: 'to be returned',
-    })
-    const mid = Number(/queued as (\d+)/.exec(reply)?.[1])
-    await waitFor(
-      async () =>
-        (await gw.api<{ state: string }>('GET', `/api/v1/queue/${mid}`)).body.state === 'deferred',
-      { what: 'the message deferred', timeoutMs: 30_000 },
-    )
+    const mid = await deferredMessage('carol@corp.example', 'to be returned')
     expect((await gw.api('POST', `/api/v1/queue/${mid}/bounce`, undefined, operator)).status).toBe(
       200,
     )
