@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import { call, formatTime, type Transport } from '../shared/api.js'
+import { Obs } from '../shared/pivot.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
 import { useOutcome } from './outcome.js'
 import { SelectField } from './SelectField.js'
@@ -163,7 +164,13 @@ export function ProfilesPage({ transport }: { transport: Transport }) {
             { title: 'Name', cell: (p) => p.name },
             { title: 'Kind', cell: (p) => p.kind },
             { title: 'Description', cell: (p) => p.description || '—' },
-            { title: 'Domains', cell: (p) => p.domains.join(', ') || 'any' },
+            {
+              title: 'Domains',
+              cell: (p) =>
+                p.domains.length > 0
+                  ? p.domains.map((d) => <Obs key={d} type="domain" value={d} />)
+                  : 'any',
+            },
             { title: 'Enabled', cell: (p) => (p.enabled ? 'yes' : 'no') },
             { title: 'Secrets set', cell: (p) => p.secretsSet.join(', ') || 'none' },
             { title: 'Changed', cell: (p) => `${formatTime(p.updatedAt)} by ${p.updatedBy}` },

@@ -179,6 +179,17 @@ export function QuarantinePage({ transport }: { transport: Transport }) {
   )
 }
 
+const ADDRESS_HEADERS = new Set(['from', 'to', 'cc', 'reply-to', 'sender', 'return-path'])
+
+/** A header value as text, with the pivot menu where it is one observable. */
+function HeaderValue({ name, value }: { name: string; value: string }) {
+  const lower = name.toLowerCase()
+  if (ADDRESS_HEADERS.has(lower)) return <HeaderAddress value={value} />
+  if (lower === 'subject') return <Obs type="email_subject" value={value} />
+  if (lower === 'message-id') return <Obs type="email_messageid" value={value.trim()} />
+  return <>{value}</>
+}
+
 /** One quarantined message, every part of it as text. */
 function QuarantinedMessage({ view, onClose }: { view: QuarantineView; onClose(): void }) {
   return (
@@ -192,7 +203,9 @@ function QuarantinedMessage({ view, onClose }: { view: QuarantineView; onClose()
           {view.headers.map((h, i) => (
             <tr key={`${i}-${h.name}`}>
               <th scope="row">{h.name}</th>
-              <td>{h.value}</td>
+              <td>
+                <HeaderValue name={h.name} value={h.value} />
+              </td>
             </tr>
           ))}
         </tbody>
