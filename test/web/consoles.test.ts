@@ -8,21 +8,10 @@ import {
   type Browser,
   type GuardedPage,
 } from './support/browser.js'
+import { expectPayloadAsText, PAYLOAD_NAME, PAYLOAD_SUBJECT } from './support/hostile.js'
 import { startStack, type Stack } from './support/stack.js'
 
-/** Markup that would set window.__xss if any page rendered it as HTML (CSP would also report it). */
-const PAYLOAD_SUBJECT =
-  'Invoice <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script>'
-const PAYLOAD_NAME = '<img src=x onerror="window.__xss=3"><script>window.__xss=4</script>'
 const CAMPAIGN_URL = 'https://bit.ly/3xAmPle'
-
-async function expectPayloadAsText(tab: GuardedPage): Promise<void> {
-  const { page } = tab
-  await page.getByText('<img src=x onerror="window.__xss=1">', { exact: false }).first().waitFor()
-  expect(await page.locator('img[src="x"]').count()).toBe(0)
-  expect(await page.locator('body script').count()).toBe(0)
-  expect(await tab.problems()).toEqual([])
-}
 
 async function hubLogin(page: Page, stack: Stack, who: { email: string; password: string }) {
   await page.goto(stack.hubUrl)

@@ -95,12 +95,14 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
     ])
     bridge = await startLmtpBridge({ host: dovecot.host, port: dovecot.lmtpPort })
     stack = await startStack({
-      smtpRoutes: [{ domain: 'corp.example', to: [`127.0.0.1:${bridge.port}`], tls: 'none' }],
-      pipeline: { scanners: { builtin: { phishing: { enabled: false } } } },
-      remediation: {
-        forward: { address: 'soc@example.org', from: 'postern@gateway.example' },
-        relay: { host: soc.host, port: soc.port, security: 'none' },
-        retryBackoffMs: 10,
+      gateway: {
+        smtpRoutes: [{ domain: 'corp.example', to: [`127.0.0.1:${bridge.port}`], tls: 'none' }],
+        pipeline: { scanners: { builtin: { phishing: { enabled: false } } } },
+        remediation: {
+          forward: { address: 'soc@example.org', from: 'postern@gateway.example' },
+          relay: { host: soc.host, port: soc.port, security: 'none' },
+          retryBackoffMs: 10,
+        },
       },
     })
     const admin = await stack.hub.admin.createApiClient({

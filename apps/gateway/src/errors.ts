@@ -135,6 +135,11 @@ export const gwErrors = defineErrors('GW', {
     message: 'Mail policy "{policy}" is invalid: {reason}',
     hint: 'Fix the policy in the configuration (policies.*); every referenced group, list, quarantine and scanner must exist.',
   },
+  POLICY_DOCUMENT_INVALID: {
+    message: 'The mail policies were not saved: {reason}',
+    hint: 'Fix what the message names (path: problem) and save again; the policies in use are unchanged.',
+    status: 400,
+  },
   QUARANTINE_UNKNOWN: {
     message: 'There is no quarantine named "{name}"',
     hint: 'Use one of the configured quarantines (quarantines.*), e.g. policy, virus, spam or malformed.',

@@ -27,6 +27,7 @@ export * from './gateway/tracking-reports.js'
 export * from './gateway/retro-cursor.js'
 export * from './gateway/hub-outbox.js'
 export * from './gateway/ribbon-credentials.js'
+export * from './gateway/mail-policies.js'
 export type * from './gateway/cloud-schema.js'
 export {
   CloudRepo,

@@ -23,6 +23,8 @@ export interface Stack {
     subject: string
     text: string
     messageId?: string
+    headers?: Record<string, string>
+    attachments?: { filename: string; content: string }[]
   }): Promise<void>
   stop(): Promise<void>
 }
@@ -30,10 +32,12 @@ export interface Stack {
 /**
  * A real hub and a real gateway (every default extension, its console included) on ephemeral
  * ports, on SQLite, the gateway's cloud server for region "nam" pointing at the hub. Nothing is
- * registered: the browser tests do that through the consoles. `gatewayConfig` is deep-merged
- * over the gateway's configuration (e.g. delivery into Dovecot and remediation).
+ * registered: the browser tests do that through the consoles. `gateway` is deep-merged over the
+ * gateway's configuration (lists replaced), e.g. other routes or remediation settings.
  */
-export async function startStack(gatewayConfig: Record<string, unknown> = {}): Promise<Stack> {
+export async function startStack(
+  options: { gateway?: Record<string, unknown> } = {},
+): Promise<Stack> {
   const dir = tempDir('postern-web-')
   const hubAdmin = { email: 'admin@example.com', password: 'correct horse battery staple' }
   const hubAnalyst = { email: 'analyst@example.com', password: 'another long passphrase' }
@@ -77,7 +81,7 @@ export async function startStack(gatewayConfig: Record<string, unknown> = {}): P
           authentication: { dns: { servers: ['127.0.0.1:9'], timeout: 200, tries: 1 } },
         },
       },
-      gatewayConfig,
+      options.gateway ?? {},
     ),
     { extensions: defaultExtensions() },
   )

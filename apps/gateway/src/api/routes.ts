@@ -416,6 +416,21 @@ export function registerRoutes(app: HttpApp, deps: ApiDeps): void {
     async (request) => queue.get(request.params.mid),
   )
 
+  /** A queue change done: recorded in the audit log with who did it. */
+  const auditQueue = (
+    request: { principal?: Principal | undefined; ip: string },
+    mid: number,
+    action: string,
+  ) =>
+    audit.record({
+      actor: actor(request.principal),
+      source: 'api',
+      remoteIp: request.ip,
+      action: `queue.${action}`,
+      target: { type: 'message', id: String(mid) },
+      outcome: 'success',
+    })
+
   for (const action of ['hold', 'release'] as const) {
     app.post(
       `/api/v1/queue/:mid/${action}`,
@@ -436,42 +451,43 @@ export function registerRoutes(app: HttpApp, deps: ApiDeps): void {
           action === 'hold'
             ? await queue.hold(request.params.mid, by)
             : await queue.release(request.params.mid, by)
-        await audit.record({
-          actor: actor(request.principal),
-          source: 'api',
-          remoteIp: request.ip,
-          action: `queue.${action}`,
-          target: { type: 'message', id: String(request.params.mid) },
-          outcome: 'success',
-        })
+        await auditQueue(request, request.params.mid, action)
         return view
       },
     )
   }
 
-  app.delete(
-    '/api/v1/queue/:mid',
-    {
+  const removals = {
+    delete: {
+      method: 'DELETE',
+      url: '/api/v1/queue/:mid',
+      summary: 'Delete a message from the queue (no delivery, no bounce)',
+      run: (mid: number, by: string) => queue.delete(mid, by),
+    },
+    bounce: {
+      method: 'POST',
+      url: '/api/v1/queue/:mid/bounce',
+      summary: 'Return a message to its sender (a DSN for each recipient not yet delivered)',
+      run: (mid: number, by: string) => queue.bounceNow(mid, by),
+    },
+  } as const
+  for (const [action, removal] of Object.entries(removals)) {
+    app.route({
+      method: removal.method,
+      url: removal.url,
       config: { role: 'operator' },
       schema: {
-        summary: 'Delete a message from the queue (no delivery, no bounce)',
+        summary: removal.summary,
         params: midParams,
         response: { 200: z.object({ ok: z.boolean() }) },
       },
-    },
-    async (request) => {
-      await queue.delete(request.params.mid, actorName(request.principal))
-      await audit.record({
-        actor: actor(request.principal),
-        source: 'api',
-        remoteIp: request.ip,
-        action: 'queue.delete',
-        target: { type: 'message', id: String(request.params.mid) },
-        outcome: 'success',
-      })
-      return { ok: true }
-    },
-  )
+      handler: async (request) => {
+        await removal.run(request.params.mid, actorName(request.principal))
+        await auditQueue(request, request.params.mid, action)
+        return { ok: true }
+      },
+    })
+  }
 
   app.post(
     '/api/v1/queue/flush',

@@ -227,6 +227,44 @@ export class DeliveryQueue {
     this.logger.info({ event: 'QUEUE_DELETED', mid, by: actor }, 'message deleted from the queue')
   }
 
+  /**
+   * Returns a message to its sender: a DSN (RFC 3464) for every recipient not yet delivered,
+   * then the message leaves the queue. `5.3.0` (RFC 3463: other mail system status) because
+   * the gateway's administrator, not the remote side, refused the delivery.
+   */
+  async bounceNow(mid: number, actor: string): Promise<void> {
+    const item = this.require(mid)
+    if (item.busy) throw gwErrors.QUEUE_MESSAGE_BUSY({ mid })
+    const at = this.clock.now()
+    const diagnostic = `returned to the sender by the gateway administrator (${actor})`
+    const pending = item.entry.meta.envelope.recipients
+      .map((recipient, index) => ({ recipient, index }))
+      .filter((r) => !item.outcomes.has(r.index))
+    await this.bounce(
+      item,
+      pending.map((r) => ({
+        recipient: r.recipient,
+        status: '5.3.0',
+        diagnostic,
+        lastAttemptAt: at,
+      })),
+      false,
+    )
+    for (const r of pending) {
+      this.deps.tracking.recipientStatus({
+        mid,
+        index: r.index,
+        status: 'bounced',
+        at,
+        lastReply: diagnostic,
+      })
+    }
+    this.forget(item)
+    await this.deps.spool.markDone(item.entry)
+    this.deps.tracking.messageStatus(mid, 'bounced', at)
+    this.logger.info({ event: 'QUEUE_BOUNCED', mid, by: actor }, 'message returned to its sender')
+  }
+
   /** Retries every deferred message now. Returns how many. */
   flush(): number {
     let n = 0

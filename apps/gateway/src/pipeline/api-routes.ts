@@ -5,6 +5,8 @@ import type { BlocklistService } from '../blocklists/blocklist-service.js'
 import { registerBlocklistRoutes } from '../blocklists/routes.js'
 import { gwErrors } from '../errors.js'
 import type { QuarantineService } from '../quarantine/quarantine-service.js'
+import { registerPolicyRoutes } from '../policy/routes.js'
+import type { PolicyEditor } from '../policy/policy-editor.js'
 import { registerQuarantineRoutes } from '../quarantine/routes.js'
 import { analysisView, urlView } from '../api/tracking-views.js'
 
@@ -12,13 +14,18 @@ export interface ContentRouteDeps {
   quarantine: QuarantineService
   blocklists: BlocklistService
   records: ContentRecords
+  policyEditor: PolicyEditor
   audit: AuditLog
 }
 
-/** Every route of the content pipeline: quarantine, block lists, and a message's analysis. */
+/**
+ * Every route of the content pipeline: quarantine, block lists, mail policies, and a message's
+ * analysis.
+ */
 export function registerContentRoutes(app: HttpApp, deps: ContentRouteDeps): void {
   registerQuarantineRoutes(app, deps.quarantine)
   registerBlocklistRoutes(app, deps.blocklists)
+  registerPolicyRoutes(app, deps.policyEditor)
 
   app.get(
     '/api/v1/tracking/messages/:mid/analysis',

@@ -75,9 +75,17 @@ export class ContentPipeline {
   private readonly clock: Clock
   private readonly logger: Logger
 
+  private policies: ContentPipelineOptions['policies']
+
   constructor(private readonly options: ContentPipelineOptions) {
+    this.policies = options.policies
     this.clock = options.clock ?? systemClock
     this.logger = options.logger ?? silentLogger()
+  }
+
+  /** Switches to newly saved policies; messages already being evaluated keep the old set. */
+  setPolicies(policies: ContentPipelineOptions['policies']): void {
+    this.policies = policies
   }
 
   async process(message: PipelineMessage, signal: AbortSignal): Promise<PipelineResult> {
@@ -140,9 +148,7 @@ export class ContentPipeline {
       envelopeSender: message.envelope.mailFrom,
     }
     const policies =
-      message.direction === 'outgoing'
-        ? this.options.policies.outgoing
-        : this.options.policies.incoming
+      message.direction === 'outgoing' ? this.policies.outgoing : this.policies.incoming
     const failedInto = scans.find((s) => s.failure === 'quarantine')
     const decisions = failedInto
       ? [scannerFailureDecision(failedInto, message.envelope.recipients.length)]

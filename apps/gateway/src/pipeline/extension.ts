@@ -71,6 +71,7 @@ export function contentPipelineExtension(
         quarantine: setup.quarantine,
         blocklists: setup.blocklists,
         records: setup.records,
+        policyEditor: setup.policyEditor,
         audit: gateway.audit,
       })
       gateway.onStop(() => setup.close())

@@ -5,6 +5,7 @@ import { silentLogger, systemClock, type Clock, type Logger } from '@postern/cor
 import {
   BlocklistStore,
   ContentRecords,
+  MailPoliciesRepo,
   QuarantineStore,
   SenderHistoryStore,
   type AuditLog,
@@ -14,6 +15,7 @@ import {
 import { BlocklistScanner } from '../blocklists/blocklist-scanner.js'
 import { BlocklistService } from '../blocklists/blocklist-service.js'
 import { compilePolicies } from '../policy/compile.js'
+import { PolicyEditor } from '../policy/policy-editor.js'
 import {
   DEFAULT_INCOMING_RULES,
   DEFAULT_OUTGOING_RULES,
@@ -64,6 +66,7 @@ export interface ContentPipelineSetup {
   knowledge: SenderKnowledge
   records: ContentRecords
   scanners: readonly Scanner[]
+  policyEditor: PolicyEditor
   close(): Promise<void>
 }
 
@@ -140,7 +143,15 @@ export async function startContentPipeline(
 ): Promise<ContentPipelineSetup> {
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? silentLogger()
-  const policies = compileAllPolicies(config)
+  const policyEditor = new PolicyEditor({
+    config,
+    repo: new MailPoliciesRepo(deps.db as Kysely<GatewaySchema>),
+    audit: deps.audit ?? null,
+    clock,
+    logger: logger.child({ component: 'policies' }),
+    compile: compileAllPolicies,
+  })
+  const policies = await policyEditor.load()
   const workers =
     config.workers === 'auto' ? Math.max(1, availableParallelism() - 1) : config.workers
   const analysis = new AnalysisPool({
@@ -226,5 +237,16 @@ export async function startContentPipeline(
     clock,
     logger: logger.child({ component: 'pipeline' }),
   })
-  return { pipeline, analysis, blocklists, quarantine, knowledge, records, scanners, close }
+  policyEditor.attach((compiled) => pipeline.setPolicies(compiled))
+  return {
+    pipeline,
+    analysis,
+    blocklists,
+    quarantine,
+    knowledge,
+    records,
+    scanners,
+    policyEditor,
+    close,
+  }
 }

@@ -4,7 +4,12 @@ import { HubApi } from '../shared/hub-api.js'
 import { PivotContext, type PivotSettings } from '../shared/pivot.js'
 import { attachRibbon } from '../shared/ribbon-host.js'
 import { LoginForm, Shell, useHashRoute } from '../shared/ui.js'
+import { BlocklistsPage } from './BlocklistsPage.js'
 import { CloudPage } from './CloudPage.js'
+import { PoliciesPage } from './PoliciesPage.js'
+import { ProfilesPage } from './ProfilesPage.js'
+import { QuarantinePage } from './QuarantinePage.js'
+import { QueuePage } from './QueuePage.js'
 import { ReportingPage } from './ReportingPage.js'
 import { RibbonLoginDialog } from './RibbonLoginDialog.js'
 import {
@@ -20,6 +25,11 @@ import { TrackingPage } from './TrackingPage.js'
 const NAV = [
   { page: 'reporting', label: 'Email Reporting' },
   { page: 'tracking', label: 'Message Tracking' },
+  { page: 'quarantine', label: 'Quarantine' },
+  { page: 'blocklists', label: 'Block lists' },
+  { page: 'queue', label: 'Hold queue' },
+  { page: 'policies', label: 'Mail policies' },
+  { page: 'accounts', label: 'Account Settings' },
   { page: 'cloud', label: 'Cloud Service Settings' },
 ]
 
@@ -95,6 +105,11 @@ export function GatewayConsole() {
         </p>
         {page === 'reporting' && <ReportingPage transport={transport} />}
         {page === 'tracking' && <TrackingPage transport={transport} params={route.params} />}
+        {page === 'quarantine' && <QuarantinePage transport={transport} />}
+        {page === 'blocklists' && <BlocklistsPage transport={transport} />}
+        {page === 'queue' && <QueuePage transport={transport} />}
+        {page === 'policies' && <PoliciesPage transport={transport} />}
+        {page === 'accounts' && <ProfilesPage transport={transport} />}
         {page === 'cloud' && <CloudPage transport={transport} />}
       </Shell>
       <RibbonLoginDialog

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react'
 import { call, errorText, formatTime, type Transport } from '../shared/api.js'
 import { Obs } from '../shared/pivot.js'
 import { ActionForm, Alert, Field, Table } from '../shared/ui.js'
+import { HeaderAddress, MidLink } from './links.js'
 
 const OPERATORS = ['is', 'begins_with', 'contains'] as const
 const VERDICTS = [
@@ -230,11 +231,7 @@ export function ResultTable({ rows }: { rows: SearchRow[] }) {
         { title: 'Received', cell: (r) => formatTime(r.receivedAt) },
         {
           title: 'MID',
-          cell: (r) => (
-            <a href={`#/tracking?mid=${r.mid}`} aria-label={`Message ${r.mid} details`}>
-              {r.mid}
-            </a>
-          ),
+          cell: (r) => <MidLink mid={r.mid} />,
         },
         { title: 'Sender', cell: (r) => <Obs type="email" value={r.envelopeSender || '<>'} /> },
         {
@@ -248,6 +245,53 @@ export function ResultTable({ rows }: { rows: SearchRow[] }) {
         { title: 'Sender IP', cell: (r) => <Obs type="ip" value={r.senderIp} /> },
         { title: 'Status', cell: (r) => r.status },
         { title: 'Verdicts', cell: (r) => r.verdicts.join(', ') || '—' },
+      ]}
+    />
+  )
+}
+
+/** One mailbox of a remediation run: what was done there, through which profile. */
+interface RemediationTarget {
+  recipient: string
+  profile: string | null
+  status: 'pending' | 'done' | 'not_found' | 'failed'
+  forwarded: boolean
+  deleted: boolean
+  folders: string[]
+  error: { code: string; message: string } | null
+}
+
+const REMEDIATION_ACTIONS = [
+  { action: 'delete', label: 'Delete from mailboxes' },
+  { action: 'forward', label: 'Forward' },
+  { action: 'forward-delete', label: 'Forward and delete' },
+] as const
+
+const done = (t: RemediationTarget) =>
+  [t.forwarded ? 'forwarded' : '', t.deleted ? 'deleted' : ''].filter(Boolean).join(', ') || '—'
+
+function RemediationTable({
+  label,
+  rows,
+  empty,
+}: {
+  label: string
+  rows: RemediationTarget[]
+  empty: string
+}) {
+  return (
+    <Table
+      label={label}
+      rows={rows}
+      rowKey={(r) => r.recipient}
+      empty={empty}
+      columns={[
+        { title: 'Recipient', cell: (r) => <Obs type="email" value={r.recipient} /> },
+        { title: 'Profile', cell: (r) => r.profile ?? '—' },
+        { title: 'Result', cell: (r) => r.status.replace('_', ' ') },
+        { title: 'Done', cell: done },
+        { title: 'Folders', cell: (r) => r.folders.join(', ') || '—' },
+        { title: 'Error', cell: (r) => (r.error ? `${r.error.code}: ${r.error.message}` : '—') },
       ]}
     />
   )
@@ -278,20 +322,21 @@ interface Detail {
   } | null
   urls: { url: string; domain: string }[]
   attachments: { index: number; filename: string | null; sha256: string | null; size: number }[]
-  remediation: {
-    recipient: string
-    status: string
-    forwarded: boolean
-    deleted: boolean
-    run: { action: string; createdAt: number }
-  }[]
+  remediation: (RemediationTarget & {
+    run: { action: string; createdAt: number; actor: { type: string; id: string }; reason: string }
+  })[]
 }
 
 function MessageDetail({ transport, mid }: { transport: Transport; mid: number }) {
   const [detail, setDetail] = useState<Detail | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [forwardTo, setForwardTo] = useState('')
-  const [outcome, setOutcome] = useState<string | null>(null)
+  const [reason, setReason] = useState('')
+  const [outcome, setOutcome] = useState<{ summary: string; targets: RemediationTarget[] } | null>(
+    null,
+  )
+  const [remediationError, setRemediationError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
   const load = () =>
     call<Detail>(transport, 'GET', `/api/v1/tracking/messages/${mid}/detail`).then(
       setDetail,
@@ -301,20 +346,34 @@ function MessageDetail({ transport, mid }: { transport: Transport; mid: number }
     void load()
   }, [mid])
 
-  const remediate = async (action: 'delete' | 'forward' | 'forward-delete') => {
-    const answer = await call<{
-      run: { status: string; counts: { done: number; notFound: number; failed: number } }
-    }>(transport, 'POST', '/api/v1/remediation', {
-      action,
-      mids: [mid],
-      ...(action === 'delete' ? {} : { forwardTo: forwardTo.split(/[\s,]+/).filter(Boolean) }),
-      reason: 'console',
-    })
-    const c = answer.run.counts
-    setOutcome(
-      `Remediation ${answer.run.status}: ${c.done} done, ${c.notFound} not found, ${c.failed} failed`,
-    )
-    await load()
+  // `wait` makes the gateway answer with every mailbox's result, shown at once.
+  const remediate = async (action: (typeof REMEDIATION_ACTIONS)[number]['action']) => {
+    setBusy(true)
+    setRemediationError(null)
+    try {
+      const answer = await call<{
+        run: { status: string; counts: { done: number; notFound: number; failed: number } }
+        targets: RemediationTarget[]
+      }>(transport, 'POST', '/api/v1/remediation', {
+        action,
+        mids: [mid],
+        ...(action === 'delete' || !forwardTo.trim()
+          ? {}
+          : { forwardTo: forwardTo.split(/[\s,]+/).filter(Boolean) }),
+        reason: reason.trim() || 'remediated from the gateway console',
+        wait: true,
+      })
+      const c = answer.run.counts
+      setOutcome({
+        summary: `Remediation ${answer.run.status}: ${c.done} done, ${c.notFound} not found, ${c.failed} failed`,
+        targets: answer.targets,
+      })
+      await load()
+    } catch (err) {
+      setRemediationError(errorText(err))
+    } finally {
+      setBusy(false)
+    }
   }
 
   if (error) return <Alert text={error} />
@@ -340,7 +399,9 @@ function MessageDetail({ transport, mid }: { transport: Transport; mid: number }
           </tr>
           <tr>
             <th scope="row">From header</th>
-            <td>{m.headerFrom ?? '—'}</td>
+            <td>
+              <HeaderAddress value={m.headerFrom} />
+            </td>
           </tr>
           <tr>
             <th scope="row">Message-ID</th>
@@ -404,27 +465,36 @@ function MessageDetail({ transport, mid }: { transport: Transport; mid: number }
         ))}
       </ol>
       <h2>Remediation</h2>
-      <div className="row">
-        <Field label="Forward to" value={forwardTo} onChange={setForwardTo} />
-        <ActionForm
-          label="Delete from mailboxes"
-          submit="Delete"
-          action={() => remediate('delete')}
-        >
-          {null}
-        </ActionForm>
-        <ActionForm label="Forward" submit="Forward" action={() => remediate('forward')}>
-          {null}
-        </ActionForm>
-        <ActionForm
-          label="Forward and delete"
-          submit="Forward and delete"
-          action={() => remediate('forward-delete')}
-        >
-          {null}
-        </ActionForm>
-      </div>
-      {outcome && <p role="status">{outcome}</p>}
+      <section aria-label="Remediate" className="row">
+        <Field
+          label="Forward to (empty: the configured address)"
+          value={forwardTo}
+          onChange={setForwardTo}
+        />
+        <Field label="Reason" value={reason} onChange={setReason} />
+        {REMEDIATION_ACTIONS.map((a) => (
+          <button
+            key={a.action}
+            type="button"
+            disabled={busy}
+            onClick={() => void remediate(a.action)}
+          >
+            {a.label}
+          </button>
+        ))}
+      </section>
+      <Alert text={remediationError} />
+      {outcome && (
+        <>
+          <p role="status">{outcome.summary}</p>
+          <RemediationTable
+            label="Remediation result per recipient"
+            rows={outcome.targets}
+            empty="No delivered recipient to remediate."
+          />
+        </>
+      )}
+      <h3>History</h3>
       <Table
         label="Remediation history"
         rows={detail.remediation}
@@ -433,8 +503,15 @@ function MessageDetail({ transport, mid }: { transport: Transport; mid: number }
         columns={[
           { title: 'When', cell: (r) => formatTime(r.run.createdAt) },
           { title: 'Action', cell: (r) => r.run.action },
-          { title: 'Recipient', cell: (r) => r.recipient },
-          { title: 'Status', cell: (r) => r.status },
+          { title: 'By', cell: (r) => `${r.run.actor.id} (${r.run.reason || 'no reason'})` },
+          { title: 'Recipient', cell: (r) => <Obs type="email" value={r.recipient} /> },
+          { title: 'Profile', cell: (r) => r.profile ?? '—' },
+          { title: 'Result', cell: (r) => r.status.replace('_', ' ') },
+          { title: 'Done', cell: done },
+          {
+            title: 'Error',
+            cell: (r) => (r.error ? `${r.error.code}: ${r.error.message}` : '—'),
+          },
         ]}
       />
     </>

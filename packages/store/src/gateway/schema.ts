@@ -4,6 +4,7 @@ import type { ContentSchema } from './content-schema.js'
 import type { RemediationTables } from './remediation-tables.js'
 import type { GatewayCloudSchema } from './cloud-schema.js'
 import type { HubOutboxSchema } from './hub-outbox.js'
+import type { MailPoliciesTable } from './mail-policies.js'
 import type { RibbonCredentialsTable } from './ribbon-credentials.js'
 
 /** One mail transaction (MID): envelope, header summary, client, status (migration 0100). */
@@ -96,6 +97,7 @@ export interface GatewaySchema
   extends ContentSchema, RemediationTables, GatewayCloudSchema, HubOutboxSchema {
   audit_log: AuditLogTable
   ribbon_credentials: RibbonCredentialsTable
+  mail_policies: MailPoliciesTable
   messages: MessagesTable
   message_recipients: MessageRecipientsTable
   message_events: MessageEventsTable
