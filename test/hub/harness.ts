@@ -66,3 +66,28 @@ export async function fetchToken(
     throw new Error(`token endpoint answered ${res.statusCode}: ${res.body}`)
   return (res.json() as { access_token: string }).access_token
 }
+
+/**
+ * Signs a console user in (session cookie and CSRF token, as the console does) and returns a
+ * caller of the hub's routes as that user.
+ */
+export async function signIn(hub: Hub, email: string, password: string) {
+  const login = await hub.app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    payload: { email, password },
+  })
+  if (login.statusCode !== 200) throw new Error(`sign-in of ${email}: ${login.statusCode}`)
+  const cookie = login.cookies.find((c) => c.name === 'postern_hub_session')
+  const headers = {
+    cookie: `postern_hub_session=${cookie?.value}`,
+    'x-csrf-token': login.json().csrfToken as string,
+  }
+  return (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
+    hub.app.inject({
+      method,
+      url,
+      headers,
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    })
+}

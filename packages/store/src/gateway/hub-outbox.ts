@@ -7,8 +7,30 @@ export interface HubOutboxTable {
   created_at: number
 }
 
+export interface HubOutboxLossesTable {
+  machine: string
+  dropped: number
+  first_dropped_at: number
+  last_dropped_at: number
+}
+
 export interface HubOutboxSchema {
   hub_outbox: HubOutboxTable
+  hub_outbox_losses: HubOutboxLossesTable
+}
+
+/** How large the queue may grow: beyond either limit the oldest events are dropped. */
+export interface OutboxCap {
+  maxEvents: number
+  /** Events queued before this (epoch ms) are dropped. */
+  createdBefore: number
+}
+
+/** Events dropped under the cap and not yet reported to the hub. */
+export interface OutboxLosses {
+  dropped: number
+  firstDroppedAt: number
+  lastDroppedAt: number
 }
 
 export interface OutboxItem {
@@ -55,6 +77,84 @@ export class HubOutboxStore {
       .deleteFrom('hub_outbox')
       .where('id', 'in', [...ids])
       .execute()
+  }
+
+  /**
+   * Drops the machine's oldest events beyond the cap (too old, or more than `maxEvents`) and
+   * adds them to its losses, in one transaction; returns how many were dropped.
+   */
+  async trim(machine: string, cap: OutboxCap, now: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const old = await trx
+        .deleteFrom('hub_outbox')
+        .where('machine', '=', machine)
+        .where('created_at', '<', cap.createdBefore)
+        .executeTakeFirst()
+      let dropped = Number(old.numDeletedRows)
+      // The newest event that no longer fits: it and everything older go.
+      const edge = await trx
+        .selectFrom('hub_outbox')
+        .select('id')
+        .where('machine', '=', machine)
+        .orderBy('id', 'desc')
+        .offset(cap.maxEvents)
+        .limit(1)
+        .executeTakeFirst()
+      if (edge) {
+        const over = await trx
+          .deleteFrom('hub_outbox')
+          .where('machine', '=', machine)
+          .where('id', '<=', edge.id)
+          .executeTakeFirst()
+        dropped += Number(over.numDeletedRows)
+      }
+      if (dropped > 0)
+        await trx
+          .insertInto('hub_outbox_losses')
+          .values({ machine, dropped, first_dropped_at: now, last_dropped_at: now })
+          .onConflict((oc) =>
+            oc.column('machine').doUpdateSet((eb) => ({
+              dropped: eb('hub_outbox_losses.dropped', '+', eb.ref('excluded.dropped')),
+              last_dropped_at: eb.ref('excluded.last_dropped_at'),
+            })),
+          )
+          .execute()
+      return dropped
+    })
+  }
+
+  /** The events dropped under the cap that the hub has not been told of, if any. */
+  async losses(machine: string): Promise<OutboxLosses | null> {
+    const row = await this.db
+      .selectFrom('hub_outbox_losses')
+      .selectAll()
+      .where('machine', '=', machine)
+      .executeTakeFirst()
+    if (!row || Number(row.dropped) <= 0) return null
+    return {
+      dropped: Number(row.dropped),
+      firstDroppedAt: Number(row.first_dropped_at),
+      lastDroppedAt: Number(row.last_dropped_at),
+    }
+  }
+
+  /**
+   * The hub took a report of `count` losses: they leave the count (losses added meanwhile
+   * stay for the next report).
+   */
+  async reportedLosses(machine: string, count: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('hub_outbox_losses')
+        .set((eb) => ({ dropped: eb('dropped', '-', count) }))
+        .where('machine', '=', machine)
+        .execute()
+      await trx
+        .deleteFrom('hub_outbox_losses')
+        .where('machine', '=', machine)
+        .where('dropped', '<=', 0)
+        .execute()
+    })
   }
 
   async count(machine: string): Promise<number> {
