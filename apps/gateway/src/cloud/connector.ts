@@ -52,6 +52,7 @@ export class CloudConnector {
   private threatResponse = false
   private registered = false
   private lastReported = ''
+  private flushWaiting: Promise<void> | null = null
   private readonly logger: Logger
   private readonly outbox: HubOutboxStore
 
@@ -78,16 +79,22 @@ export class CloudConnector {
   }
 
   /**
-   * Sends the queued private-intelligence events now (after a message raised some); also done
-   * on every reconcile, so what was queued while the hub was away goes once it is back.
+   * Sends the queued private-intelligence events now (after a message raised some), first
+   * keeping the queue within `cloud.outbox` — also while the hub is away; also done on every
+   * reconcile, so what was queued while the hub was away goes once it is back.
    */
   flushOutbox(): Promise<void> {
-    this.reconciling = this.reconciling.then(() =>
-      this.sendOutbox().catch((err: unknown) =>
+    // A burst of messages asks many times: one send not yet started serves them all.
+    if (this.flushWaiting) return this.flushWaiting
+    const flush = this.reconciling.then(() => {
+      this.flushWaiting = null
+      return this.sendOutbox().catch((err: unknown) =>
         this.logger.warn({ event: 'HUB_EVENTS_NOT_SENT', err }, 'hub events stay queued'),
-      ),
-    )
-    return this.reconciling
+      )
+    })
+    this.flushWaiting = flush
+    this.reconciling = flush
+    return flush
   }
 
   /**

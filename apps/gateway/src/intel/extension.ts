@@ -52,7 +52,6 @@ export function hubIntelExtension(): HubIntelExtension {
         blocklists,
         flush: () => void context.connector().flushOutbox(),
         withHub: () => context.connector().withHub,
-        cap: gateway.config.cloud.outbox,
         clock: gateway.clock,
         logger: gateway.logger.child({ component: 'hub-intel' }),
       })

@@ -217,7 +217,6 @@ describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
       blocklists,
       flush: () => flushes++,
       withHub: () => withHub,
-      cap: { maxEvents: 100, maxAgeHours: 1 },
       clock,
       logger: silentLogger(),
     })
@@ -317,18 +316,5 @@ describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
         ['retro_remediation', { type: 'url', value: URL }, '8'],
       ],
     )
-  })
-
-  it('keeps the queue within its cap, dropping the oldest and counting them', async () => {
-    const before = await outbox.count('gw-1')
-    for (let i = 0; i < 60; i++)
-      await intel.onRetroRemediated({ ...retroRun('url', URL), at: clock.now() })
-    expect(await outbox.count('gw-1')).toBe(100)
-    expect(await outbox.losses('gw-1')).toMatchObject({ dropped: before + 120 - 100 })
-    // An hour later, what was queued before is past the age limit and goes with the next queueing.
-    clock.advance(2 * 3_600_000)
-    await intel.onRetroRemediated({ ...retroRun('url', URL), at: clock.now() })
-    expect(await outbox.count('gw-1')).toBe(2)
-    expect(await outbox.losses('gw-1')).toMatchObject({ dropped: before + 120 })
   })
 })

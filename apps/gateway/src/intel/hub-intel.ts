@@ -7,8 +7,6 @@ import {
   type IntelBlockResult,
 } from '@postern/tunnel'
 import type { BlocklistService } from '../blocklists/blocklist-service.js'
-import type { CloudConfig } from '../cloud/config.js'
-import { trimOutbox } from '../cloud/outbox-cap.js'
 import { gwErrors } from '../errors.js'
 import type {
   AcceptedMessage,
@@ -36,8 +34,6 @@ export interface HubIntelDeps {
   flush: () => void
   /** Whether the gateway works with a hub: without one, nothing is queued. */
   withHub: () => boolean
-  /** The queue's cap (`cloud.outbox`): beyond it the oldest events are dropped and counted. */
-  cap: CloudConfig['outbox']
   clock: Clock
   logger: Logger
 }
@@ -45,7 +41,7 @@ export interface HubIntelDeps {
 /**
  * The gateway's part of private intelligence: raises detections and watched-observable reports
  * for the hub into a durable queue as each message is processed and as retro-remediation pulls
- * delivered mail back (capped by `cloud.outbox`; the connector sends the queue through the
+ * delivered mail back (the connector caps it by `cloud.outbox` and sends it through the
  * tunnel, keeping what the hub did not take), applies the hub's block-list changes and keeps
  * the org's watched observables the hub sends.
  */
@@ -102,7 +98,7 @@ export class HubIntel {
     if (events.length === 0 || !this.deps.withHub()) return
     try {
       await this.deps.outbox.enqueue(this.deps.machine, events, at)
-      await trimOutbox(this.deps.outbox, this.deps.machine, this.deps.cap, at, this.deps.logger)
+      // The connector keeps the queue within its cap before it sends (off the message path).
       this.deps.flush()
     } catch (err) {
       // Reporting must never fail the message or the remediation: the hub hears nothing of it.

@@ -85,29 +85,43 @@ export class HubOutboxStore {
    */
   async trim(machine: string, cap: OutboxCap, now: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const old = await trx
-        .deleteFrom('hub_outbox')
-        .where('machine', '=', machine)
-        .where('created_at', '<', cap.createdBefore)
-        .executeTakeFirst()
-      let dropped = Number(old.numDeletedRows)
-      // The newest event that no longer fits: it and everything older go.
-      const edge = await trx
+      // Cheap checks first (both ends of the machine's index): most calls find nothing to drop.
+      const ends = await trx
         .selectFrom('hub_outbox')
-        .select('id')
+        .select((eb) => [eb.fn.min('id').as('first'), eb.fn.max('id').as('last')])
         .where('machine', '=', machine)
-        .orderBy('id', 'desc')
-        .offset(cap.maxEvents)
-        .limit(1)
         .executeTakeFirst()
-      if (edge) {
-        const over = await trx
+      if (!ends || ends.first === null || ends.last === null) return 0
+      const oldest = await trx
+        .selectFrom('hub_outbox')
+        .select('created_at')
+        .where('id', '=', ends.first)
+        .executeTakeFirstOrThrow()
+      const dropBelow = async (column: 'created_at' | 'id', bound: number) => {
+        const result = await trx
           .deleteFrom('hub_outbox')
           .where('machine', '=', machine)
-          .where('id', '<=', edge.id)
+          .where(column, '<', bound)
           .executeTakeFirst()
-        dropped += Number(over.numDeletedRows)
+        return Number(result.numDeletedRows)
       }
+      let dropped = 0
+      if (Number(oldest.created_at) < cap.createdBefore)
+        dropped += await dropBelow('created_at', cap.createdBefore)
+      // Ids only grow, so fewer ids between the ends than the cap means fewer events too.
+      const overCap = Number(ends.last) - Number(ends.first) + 1 > cap.maxEvents
+      // The newest event that no longer fits: it and everything older go.
+      const edge = overCap
+        ? await trx
+            .selectFrom('hub_outbox')
+            .select('id')
+            .where('machine', '=', machine)
+            .orderBy('id', 'desc')
+            .offset(cap.maxEvents)
+            .limit(1)
+            .executeTakeFirst()
+        : undefined
+      if (edge) dropped += await dropBelow('id', Number(edge.id) + 1)
       if (dropped > 0)
         await trx
           .insertInto('hub_outbox_losses')
