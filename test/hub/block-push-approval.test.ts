@@ -166,7 +166,9 @@ describe.each(BACKENDS)('block push approval on %s', (dialect) => {
     } finally {
       h.clock.set(start)
     }
-    expect((await auditActions()).filter((a) => a === 'judgement.push_blocks')).toHaveLength(before)
+    const actions = await auditActions()
+    expect(actions.filter((a) => a === 'judgement.push_blocks')).toHaveLength(before)
+    expect(actions).toEqual(expect.arrayContaining(['approval.reject', 'approval.expire']))
   })
 
   it('refuses at once what could never run, and gates casebook pushes too', async () => {
