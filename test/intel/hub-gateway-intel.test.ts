@@ -33,6 +33,9 @@ const FRAUD_DOMAIN = 'invoice-fraud.test'
 const RETRO_URL = 'https://shared-doc.retro-campaign.test/open'
 const WIRE_FRAUD = 'wire@approval-fraud.test'
 const PASSWORD = 'correct horse battery'
+/** Org A's gateway delivers this domain into Dovecot (everything else into a Maildir tree). */
+const MAILBOX_DOMAIN = 'mailbox.example'
+const MAILBOX_USER = `alice@${MAILBOX_DOMAIN}`
 
 function mail(
   from: string,
@@ -57,7 +60,7 @@ function mail(
 
 interface GatewayOfOrg {
   gw: PipelineGateway
-  /** Org A's gateway delivers into Dovecot and remediates there (retro-remediation included). */
+  /** Org A's gateway delivers MAILBOX_DOMAIN into Dovecot and remediates there (retro too). */
   remediation?: ReturnType<typeof remediationExtension>
   intel: HubIntelExtension
   cloud: () => CloudContext
@@ -104,7 +107,6 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     let cloud: CloudContext | undefined
     const mailboxes = withMailboxes
       ? {
-          smtpRoutes: [{ domain: 'corp.example', to: [`127.0.0.1:${bridge.port}`], tls: 'none' }],
           remediation: {
             retryBackoffMs: 10,
             retro: { enabled: true, pollIntervalMs: 200, actions: { url: 'delete' } },
@@ -123,6 +125,9 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
           },
           ...mailboxes,
         },
+        ...(withMailboxes
+          ? { mailboxDomain: { domain: MAILBOX_DOMAIN, to: `127.0.0.1:${bridge.port}` } }
+          : {}),
         extensions: (content) => [
           {
             name: 'blocklists-for-intel',
@@ -156,7 +161,7 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
         {
           name: 'dovecot',
           kind: 'imap',
-          domains: ['corp.example'],
+          domains: [MAILBOX_DOMAIN],
           settings: {
             host: dovecot.host,
             port: dovecot.imapPort,
@@ -185,7 +190,7 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
       nodeId: 'intel-node',
       tunnel: { heartbeatSeconds: 1 },
     })
-    dovecot = await startDovecot({ users: ['alice@corp.example'] })
+    dovecot = await startDovecot({ users: [MAILBOX_USER] })
     bridge = await startLmtpBridge({ host: dovecot.host, port: dovecot.lmtpPort })
     hub = await startHub()
     for (const org of ['Org A', 'Org B']) {
@@ -228,12 +233,13 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     from: string,
     subject: string,
     body: string,
-    messageId?: string,
+    options: { messageId?: string; to?: string } = {},
   ) {
+    const to = options.to ?? 'alice@corp.example'
     const { response } = await g.gw.send(
       'inbound',
-      { from, to: ['alice@corp.example'] },
-      mail(from, 'alice@corp.example', subject, body, messageId),
+      { from, to: [to] },
+      mail(from, to, subject, body, options.messageId),
     )
     const mid = Number(/queued as (\d+)/.exec(response)?.[1])
     expect(Number.isInteger(mid), response).toBe(true)
@@ -348,13 +354,13 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
       'docs@retro-campaign.test',
       'Shared document',
       `Open the document at ${RETRO_URL} please.`,
-      messageId,
+      { messageId, to: MAILBOX_USER },
     )
     expect(await waitForStatus(a.gw, mid, ['delivered', 'quarantined', 'bounced'])).toBe(
       'delivered',
     )
     const inMailbox = async () =>
-      Object.values(await dovecot.messageIdsByFolder('alice@corp.example'))
+      Object.values(await dovecot.messageIdsByFolder(MAILBOX_USER))
         .flat()
         .includes(`<${messageId}>`)
     await waitFor(inMailbox, { timeoutMs: 30_000, what: 'delivery into Dovecot' })

@@ -84,19 +84,36 @@ export class HubOutboxStore {
    * adds them to its losses, in one transaction; returns how many were dropped.
    */
   async trim(machine: string, cap: OutboxCap, now: number): Promise<number> {
+    // Reads first, outside the transaction: a SQLite transaction that reads and then writes
+    // fails at once when another connection (the tracking writer) wrote in between.
+    const ends = await this.db
+      .selectFrom('hub_outbox')
+      .select((eb) => [eb.fn.min('id').as('first'), eb.fn.max('id').as('last')])
+      .where('machine', '=', machine)
+      .executeTakeFirst()
+    if (!ends || ends.first === null || ends.last === null) return 0
+    const oldest = await this.db
+      .selectFrom('hub_outbox')
+      .select('created_at')
+      .where('id', '=', ends.first)
+      .executeTakeFirst()
+    const stale = oldest !== undefined && Number(oldest.created_at) < cap.createdBefore
+    // Ids only grow, so fewer ids between the ends than the cap means fewer events too.
+    const overCap = Number(ends.last) - Number(ends.first) + 1 > cap.maxEvents
+    // The newest event that no longer fits: it and everything older go.
+    const edge = overCap
+      ? await this.db
+          .selectFrom('hub_outbox')
+          .select('id')
+          .where('machine', '=', machine)
+          .orderBy('id', 'desc')
+          .offset(cap.maxEvents)
+          .limit(1)
+          .executeTakeFirst()
+      : undefined
+    if (!stale && !edge) return 0
+    // Only writes in the transaction: the deletions and their count are one change.
     return this.db.transaction().execute(async (trx) => {
-      // Cheap checks first (both ends of the machine's index): most calls find nothing to drop.
-      const ends = await trx
-        .selectFrom('hub_outbox')
-        .select((eb) => [eb.fn.min('id').as('first'), eb.fn.max('id').as('last')])
-        .where('machine', '=', machine)
-        .executeTakeFirst()
-      if (!ends || ends.first === null || ends.last === null) return 0
-      const oldest = await trx
-        .selectFrom('hub_outbox')
-        .select('created_at')
-        .where('id', '=', ends.first)
-        .executeTakeFirstOrThrow()
       const dropBelow = async (column: 'created_at' | 'id', bound: number) => {
         const result = await trx
           .deleteFrom('hub_outbox')
@@ -106,21 +123,7 @@ export class HubOutboxStore {
         return Number(result.numDeletedRows)
       }
       let dropped = 0
-      if (Number(oldest.created_at) < cap.createdBefore)
-        dropped += await dropBelow('created_at', cap.createdBefore)
-      // Ids only grow, so fewer ids between the ends than the cap means fewer events too.
-      const overCap = Number(ends.last) - Number(ends.first) + 1 > cap.maxEvents
-      // The newest event that no longer fits: it and everything older go.
-      const edge = overCap
-        ? await trx
-            .selectFrom('hub_outbox')
-            .select('id')
-            .where('machine', '=', machine)
-            .orderBy('id', 'desc')
-            .offset(cap.maxEvents)
-            .limit(1)
-            .executeTakeFirst()
-        : undefined
+      if (stale) dropped += await dropBelow('created_at', cap.createdBefore)
       if (edge) dropped += await dropBelow('id', Number(edge.id) + 1)
       if (dropped > 0)
         await trx
