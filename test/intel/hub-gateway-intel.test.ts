@@ -109,7 +109,8 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
       ? {
           remediation: {
             retryBackoffMs: 10,
-            retro: { enabled: true, pollIntervalMs: 200, actions: { url: 'delete' } },
+            // Only what the hub blocks is pulled back (the tests' local blocks are left alone).
+            retro: { enabled: true, pollIntervalMs: 200, sources: { hub: 'delete' } },
           },
         }
       : {}
