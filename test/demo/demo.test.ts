@@ -20,6 +20,14 @@ interface DemoSummary {
   intel: {
     casebook: { id: string; title: string; observables: number }
     incidents: { id: string; title: string; status: string }[]
+    blockPush: {
+      approvalRequired: boolean
+      judgement: string
+      observable: { type: string; value: string }
+      approvalId: string
+      status: string
+      requestedBy: string
+    }
   }
 }
 
@@ -144,6 +152,37 @@ describe('postern demo', () => {
       await fetch(summary.intel.casebook.id, { headers: { cookie } })
     ).json()) as { observables: { type: string; value: string }[] }
     expect(casebook.observables).toContainEqual({ type: 'url', value: 'https://bit.ly/3Qx7Bnk' })
+  })
+
+  it("keeps an analyst's judgement block push waiting for the admin's approval, as the org's policy asks", async () => {
+    expect(summary.intel.blockPush).toMatchObject({
+      approvalRequired: true,
+      observable: { type: 'email', value: 'shares@docs-share.example' },
+      status: 'pending',
+      requestedBy: 'analyst@example.com',
+    })
+    const login = await fetch(`${summary.hub.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(summary.hub.login),
+    })
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
+    const policy = await fetch(`${summary.hub.url}/api/v1/sharing/block-policy`, {
+      headers: { cookie },
+    })
+    expect(await policy.json()).toEqual({ approval_required: true })
+    const request = await fetch(
+      `${summary.hub.url}/api/v1/approvals/${summary.intel.blockPush.approvalId}`,
+      { headers: { cookie } },
+    )
+    expect(await request.json()).toMatchObject({
+      action_id: 'push-judgement-blocks',
+      observable: summary.intel.blockPush.observable,
+      status: 'pending',
+    })
   })
 
   it('serves both consoles under a Content-Security-Policy', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BACKENDS } from '@postern/store/testing'
 import { SCOPE_CATALOGUE } from '@postern/hub'
 import { startRelayStub, type RelayStub } from '../support/relay-stub.js'
-import { fetchToken, startTestHub, type HubHarness } from './harness.js'
+import { fetchToken, signIn, startTestHub, type HubHarness } from './harness.js'
 
 describe.each(BACKENDS)('hub enrich and respond fan-out on %s', (dialect) => {
   let h: HubHarness
@@ -156,26 +156,7 @@ describe.each(BACKENDS)('hub enrich and respond fan-out on %s', (dialect) => {
   })
 
   describe('approval workflow', () => {
-    async function session(email: string, password: string) {
-      const login = await h.hub.app.inject({
-        method: 'POST',
-        url: '/api/v1/session',
-        payload: { email, password },
-      })
-      expect(login.statusCode).toBe(200)
-      const cookie = login.cookies.find((c) => c.name === 'postern_hub_session')
-      const headers = {
-        cookie: `postern_hub_session=${cookie?.value}`,
-        'x-csrf-token': login.json().csrfToken as string,
-      }
-      return (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-        h.hub.app.inject({
-          method,
-          url,
-          headers,
-          ...(payload !== undefined ? { payload: payload as object } : {}),
-        })
-    }
+    const session = (email: string, password: string) => signIn(h.hub, email, password)
     let alice: Awaited<ReturnType<typeof session>>
     let bob: Awaited<ReturnType<typeof session>>
     let reader: Awaited<ReturnType<typeof session>>

@@ -68,10 +68,10 @@ export async function fetchToken(
 }
 
 /**
- * Logs a user in to the console API (session cookie and CSRF token, as the console does) and
- * returns a function making requests as that user.
+ * Signs a console user in (session cookie and CSRF token, as the console does) and returns a
+ * caller of the hub's routes as that user.
  */
-export async function userSession(hub: Hub, email: string, password: string) {
+export async function signIn(hub: Hub, email: string, password: string) {
   const login = await hub.app.inject({
     method: 'POST',
     url: '/api/v1/session',
@@ -83,7 +83,7 @@ export async function userSession(hub: Hub, email: string, password: string) {
     cookie: `postern_hub_session=${cookie?.value}`,
     'x-csrf-token': (login.json() as { csrfToken: string }).csrfToken,
   }
-  return (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
+  return (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
     hub.app.inject({
       method,
       url,

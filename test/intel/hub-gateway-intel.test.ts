@@ -11,7 +11,10 @@ import {
   hubIntelExtension,
   type HubIntelExtension,
 } from '../../apps/gateway/src/intel/extension.js'
-import { fetchToken } from '../hub/harness.js'
+import { remediationExtension } from '../../apps/gateway/src/remediation/extension.js'
+import { startDovecot, type DovecotServer } from '../support/dovecot.js'
+import { startLmtpBridge, type LmtpBridge } from '../support/lmtp-bridge.js'
+import { fetchToken, signIn } from '../hub/harness.js'
 import {
   startPipelineGateway,
   waitForStatus,
@@ -27,13 +30,25 @@ const CAMPAIGN_URL = 'https://payroll-update.campaign.test/login'
 const WATCHED_DOMAIN = 'watched-phish.test'
 const CEO_FRAUD = 'boss@ceo-fraud.test'
 const FRAUD_DOMAIN = 'invoice-fraud.test'
+const RETRO_URL = 'https://shared-doc.retro-campaign.test/open'
+const WIRE_FRAUD = 'wire@approval-fraud.test'
+const PASSWORD = 'correct horse battery'
+/** Org A's gateway delivers this domain into Dovecot (everything else into a Maildir tree). */
+const MAILBOX_DOMAIN = 'mailbox.example'
+const MAILBOX_USER = `alice@${MAILBOX_DOMAIN}`
 
-function mail(from: string, to: string, subject: string, body: string): string {
+function mail(
+  from: string,
+  to: string,
+  subject: string,
+  body: string,
+  messageId = `${Math.random().toString(36).slice(2)}@${from.split('@')[1]}`,
+): string {
   return [
     `From: <${from}>`,
     `To: <${to}>`,
     `Subject: ${subject}`,
-    `Message-ID: <${Math.random().toString(36).slice(2)}@${from.split('@')[1]}>`,
+    `Message-ID: <${messageId}>`,
     'Date: Thu, 01 Jan 2026 10:00:00 +0000',
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',
@@ -45,6 +60,8 @@ function mail(from: string, to: string, subject: string, body: string): string {
 
 interface GatewayOfOrg {
   gw: PipelineGateway
+  /** Org A's gateway delivers MAILBOX_DOMAIN into Dovecot and remediates there (retro too). */
+  remediation?: ReturnType<typeof remediationExtension>
   intel: HubIntelExtension
   cloud: () => CloudContext
   deviceId: string
@@ -54,8 +71,10 @@ interface GatewayOfOrg {
  * Private intelligence between a real hub and real gateways (in process, ephemeral ports, the
  * real device tunnel, the gateways' own cloud connector and content pipeline, mail over SMTP):
  * detections grouped into one incident per campaign, a malicious judgement and a casebook
- * pushed as blocks that the gateway then enforces at SMTP, a watch that gets its sighting, the
- * durable queue while the hub is away, and org isolation throughout.
+ * pushed as blocks that the gateway then enforces at SMTP (after a second user's approval when
+ * the org's policy asks for it), delivered mail pulled back from Dovecot by retro-remediation
+ * raising its incident, a watch that gets its sighting, the durable and capped queue while the
+ * hub is away, and org isolation throughout.
  */
 describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: Dialect) => {
   let hubDb: TestDatabase
@@ -67,6 +86,8 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
   let tokenB: string
   let a: GatewayOfOrg
   let b: GatewayOfOrg
+  let dovecot: DovecotServer
+  let bridge: LmtpBridge
 
   async function call(token: string, method: string, url: string, payload?: unknown) {
     const res = await hub.app.inject({
@@ -78,19 +99,42 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     return { status: res.statusCode, body: (res.body ? JSON.parse(res.body) : null) as Json }
   }
 
-  async function startGateway(org: string): Promise<GatewayOfOrg> {
+  async function startGateway(org: string, withMailboxes = false): Promise<GatewayOfOrg> {
     const intel = hubIntelExtension()
+    const remediation = withMailboxes ? remediationExtension() : undefined
+    // As the gateway's defaultExtensions wire them: remediation tells hub intel of its runs.
+    remediation?.onRetroRemediated(intel.retroRemediated)
     let cloud: CloudContext | undefined
+    const mailboxes = withMailboxes
+      ? {
+          remediation: {
+            retryBackoffMs: 10,
+            // Only what the hub blocks is pulled back (the tests' local blocks are left alone).
+            retro: { enabled: true, pollIntervalMs: 200, sources: { hub: 'delete' } },
+          },
+        }
+      : {}
     const gw = await startPipelineGateway(
       { workers: 1, authentication: { enabled: false } },
       {
         dialect,
-        overrides: { cloud: { servers: { nam: hub.url }, settingsPollSeconds: 0.5 } },
+        overrides: {
+          cloud: {
+            servers: { nam: hub.url },
+            settingsPollSeconds: 0.5,
+            outbox: { maxEvents: 100 },
+          },
+          ...mailboxes,
+        },
+        ...(withMailboxes
+          ? { mailboxDomain: { domain: MAILBOX_DOMAIN, to: `127.0.0.1:${bridge.port}` } }
+          : {}),
         extensions: (content) => [
           {
             name: 'blocklists-for-intel',
             setup: () => intel.useBlocklists(content().blocklists),
           },
+          ...(remediation ? [remediation] : []),
           cloudExtension({
             onContext: (context) => {
               cloud = context
@@ -113,7 +157,23 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
       timeoutMs: 60_000,
       what: `gateway of ${org} connected`,
     })
-    return { gw, intel, cloud: () => context, deviceId: registration.deviceId }
+    if (remediation)
+      await remediation.parts!.module.profiles.create(
+        {
+          name: 'dovecot',
+          kind: 'imap',
+          domains: [MAILBOX_DOMAIN],
+          settings: {
+            host: dovecot.host,
+            port: dovecot.imapPort,
+            security: 'none',
+            masterUser: dovecot.master.user,
+          },
+          secrets: { masterPassword: dovecot.master.password },
+        },
+        { actor: { type: 'cli', id: 'test' }, source: 'cli' },
+      )
+    return { gw, intel, remediation, cloud: () => context, deviceId: registration.deviceId }
   }
 
   async function startHub(): Promise<Hub> {
@@ -131,10 +191,18 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
       nodeId: 'intel-node',
       tunnel: { heartbeatSeconds: 1 },
     })
+    dovecot = await startDovecot({ users: [MAILBOX_USER] })
+    bridge = await startLmtpBridge({ host: dovecot.host, port: dovecot.lmtpPort })
     hub = await startHub()
     for (const org of ['Org A', 'Org B']) {
-      await hub.admin.createOrgWithAdmin({ orgName: org, email: `admin@${org.slice(-1)}.example` })
+      await hub.admin.createOrgWithAdmin({
+        orgName: org,
+        email: `admin@${org.slice(-1).toLowerCase()}.example`,
+        password: PASSWORD,
+      })
     }
+    for (const email of ['alice@a.example', 'bob@a.example'])
+      await hub.admin.createUser({ org: 'Org A', email, role: 'analyst', password: PASSWORD })
     const clientA = await hub.admin.createApiClient({
       org: 'Org A',
       name: 'analyst',
@@ -147,7 +215,7 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     })
     tokenA = await fetchToken(hub, clientA.client.id, clientA.secret)
     tokenB = await fetchToken(hub, clientB.client.id, clientB.secret)
-    a = await startGateway('Org A')
+    a = await startGateway('Org A', true)
     b = await startGateway('Org B')
   }, 300_000)
 
@@ -155,15 +223,24 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     await a?.gw.stop()
     await b?.gw.stop()
     await hub?.stop()
+    await bridge?.close()
+    await dovecot?.stop()
     await hubDb?.drop()
     hubDir?.remove()
   }, 120_000)
 
-  async function send(g: GatewayOfOrg, from: string, subject: string, body: string) {
+  async function send(
+    g: GatewayOfOrg,
+    from: string,
+    subject: string,
+    body: string,
+    options: { messageId?: string; to?: string } = {},
+  ) {
+    const to = options.to ?? 'alice@corp.example'
     const { response } = await g.gw.send(
       'inbound',
-      { from, to: ['alice@corp.example'] },
-      mail(from, 'alice@corp.example', subject, body),
+      { from, to: [to] },
+      mail(from, to, subject, body, options.messageId),
     )
     const mid = Number(/queued as (\d+)/.exec(response)?.[1])
     expect(Number.isInteger(mid), response).toBe(true)
@@ -271,6 +348,111 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     expect((await call(tokenB, 'GET', `/api/v1/incidents/${iid}/stix`)).status).toBe(404)
   }, 300_000)
 
+  it('reports retro-remediation: delivered mail pulled back from Dovecot after a judgement is pushed raises a Critical incident', async () => {
+    const messageId = `retro-${Date.now()}@retro-campaign.test`
+    const mid = await send(
+      a,
+      'docs@retro-campaign.test',
+      'Shared document',
+      `Open the document at ${RETRO_URL} please.`,
+      { messageId, to: MAILBOX_USER },
+    )
+    expect(await waitForStatus(a.gw, mid, ['delivered', 'quarantined', 'bounced'])).toBe(
+      'delivered',
+    )
+    const inMailbox = async () =>
+      Object.values(await dovecot.messageIdsByFolder(MAILBOX_USER))
+        .flat()
+        .includes(`<${messageId}>`)
+    await waitFor(inMailbox, { timeoutMs: 30_000, what: 'delivery into Dovecot' })
+
+    const judgement = await call(tokenA, 'POST', '/ctia/judgement', {
+      confidence: 'High',
+      disposition: 2,
+      observable: { type: 'url', value: RETRO_URL },
+      priority: 95,
+      severity: 'High',
+      source: 'analyst',
+    })
+    const jid = (judgement.body.id as string).split('/').pop()
+    const pushed = await call(tokenA, 'POST', `/api/v1/judgements/${jid}/blocks`, {})
+    expect(pushed.body.gateways).toEqual([{ device_id: a.deviceId, ok: true, changed: 1 }])
+
+    // The gateway's retro-remediation finds the delivered copy and deletes it from the mailbox…
+    await waitFor(async () => !(await inMailbox()), {
+      timeoutMs: 60_000,
+      what: 'retro-remediation in Dovecot',
+    })
+    // …and reports it: one Critical incident for the URL, with the message in its casebook.
+    const title = `Delivered mail turned malicious: ${RETRO_URL}`
+    const found = await waitFor(
+      async () => {
+        const incidents = (await incidentsOf(tokenA)).filter((i) => i.title === title)
+        return incidents.length === 1 ? incidents[0] : false
+      },
+      { timeoutMs: 60_000, what: 'the retro-remediation incident' },
+    )
+    expect(found).toMatchObject({ status: 'New', severity: 'Critical' })
+    const bundle = await call(
+      tokenA,
+      'GET',
+      `/ctia/bundle/export?ids=${encodeURIComponent(found.id)}`,
+    )
+    const observables = (bundle.body.casebooks as Json[]).flatMap((c) => c.observables)
+    expect(observables).toEqual(
+      expect.arrayContaining([
+        { type: 'url', value: RETRO_URL },
+        { type: 'cisco_mid', value: String(mid) },
+        { type: 'email_messageid', value: `<${messageId}>` },
+      ]),
+    )
+    expect((await incidentsOf(tokenB)).filter((i) => i.title === title)).toEqual([])
+  }, 300_000)
+
+  it("pushes a judgement's block only after a second user approves, when the org's policy asks for it", async () => {
+    const admin = await signIn(hub, 'admin@a.example', PASSWORD)
+    const alice = await signIn(hub, 'alice@a.example', PASSWORD)
+    const bob = await signIn(hub, 'bob@a.example', PASSWORD)
+    expect(
+      (await admin('PUT', '/api/v1/sharing/block-policy', { approval_required: true })).statusCode,
+    ).toBe(200)
+    try {
+      const judgement = await alice('POST', '/ctia/judgement', {
+        confidence: 'High',
+        disposition: 2,
+        observable: { type: 'email', value: WIRE_FRAUD },
+        priority: 95,
+        severity: 'High',
+        source: 'analyst',
+      })
+      const jid = (judgement.json().id as string).split('/').pop()
+      const pushed = await alice('POST', `/api/v1/judgements/${jid}/blocks`, {})
+      expect(pushed.statusCode).toBe(202)
+      const approvalId = pushed.json().approval_id as string
+      // Pending: nothing reached the gateway, which still takes the sender's mail.
+      expect(await smtpRefusal(a, WIRE_FRAUD)).toBeNull()
+      expect((await alice('POST', `/api/v1/approvals/${approvalId}/approve`, {})).statusCode).toBe(
+        403,
+      )
+      expect(await smtpRefusal(a, WIRE_FRAUD)).toBeNull()
+
+      const approved = await bob('POST', `/api/v1/approvals/${approvalId}/approve`, {})
+      expect(approved.statusCode).toBe(200)
+      expect(approved.json().result).toMatchObject({
+        status: 'success',
+        gateways: [{ device_id: a.deviceId, ok: true, changed: 1 }],
+      })
+      expect(await smtpRefusal(a, WIRE_FRAUD)).toMatch(/^5\d\d/)
+      expect(await smtpRefusal(b, WIRE_FRAUD)).toBeNull()
+      const listed = await a.gw.content.blocklists.list({ kind: 'sender_address' })
+      expect(listed.entries).toContainEqual(
+        expect.objectContaining({ value: WIRE_FRAUD, source: 'hub' }),
+      )
+    } finally {
+      await admin('PUT', '/api/v1/sharing/block-policy', { approval_required: false })
+    }
+  }, 300_000)
+
   it("pushes a casebook's observables as blocks: the gateway refuses the sender and the domain over SMTP, until unblocked", async () => {
     const casebook = await call(tokenA, 'POST', '/ctia/casebook', {
       title: 'CEO fraud',
@@ -364,20 +546,49 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
       { kind: 'url', value: url, reason: 'local analyst' },
       { source: 'api', id: 'analyst' },
     )
+    const machine = a.cloud().cloud.machine
+    // The queue is capped at 100 events (cloud.outbox.maxEvents): fill it while the hub is away.
+    await outbox.enqueue(
+      machine,
+      Array.from({ length: 103 }, (_, n) => ({ kind: 'filler', n })),
+      Date.now(),
+    )
     const mid = await send(a, 'away@sender.test', 'Pay now', `Pay at ${url}`)
     await waitForStatus(a.gw, mid, ['quarantined', 'delivered', 'dropped', 'bounced'])
-    await waitFor(async () => (await outbox.count(a.cloud().cloud.machine)) > 0, {
+    await waitFor(
+      async () =>
+        (await outbox.oldest(machine, 200)).some((item) => (item.body.key as Json)?.value === url),
+      { timeoutMs: 30_000, what: 'the detection queued' },
+    )
+    // The oldest go to keep the cap; the gateway counts them for the hub and its metrics.
+    await waitFor(async () => (await outbox.losses(machine))?.dropped === 4, {
       timeoutMs: 30_000,
-      what: 'the detection queued',
+      what: 'the queue trimmed to its cap',
     })
+    expect(await outbox.count(machine)).toBe(100)
+    const metric = await a.gw.gateway.metrics.registry.getSingleMetricAsString(
+      'postern_hub_outbox_lost_events',
+    )
+    expect(metric).toContain('postern_hub_outbox_lost_events 4')
 
     hub = await startHub()
-    await waitFor(async () => (await outbox.count(a.cloud().cloud.machine)) === 0, {
+    await waitFor(async () => (await outbox.count(machine)) === 0, {
       timeoutMs: 90_000,
       what: 'the queue sent once the hub is back',
     })
     const titles = (await incidentsOf(tokenA)).map((i) => i.title)
     expect(titles).toContain(`Malicious URL in mail: ${url}`)
+    // The hub records the loss against the gateway (its audit log), once; the count is cleared.
+    expect(await outbox.losses(machine)).toBeNull()
+    const lost = (await call(tokenA, 'GET', '/api/v1/audit?action=intel.events_lost&limit=10')).body
+      .items as Json[]
+    expect(lost).toEqual([
+      expect.objectContaining({
+        action: 'intel.events_lost',
+        target: { type: 'device', id: a.deviceId },
+        details: expect.objectContaining({ lost: 4 }),
+      }),
+    ])
   }, 300_000)
 
   it("drops an event the hub refuses for good, keeps the order, and files every event under the sending gateway's org", async () => {

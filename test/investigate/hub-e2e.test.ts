@@ -13,7 +13,7 @@ import type { ContentPipelineSetup } from '../../apps/gateway/src/pipeline/setup
 import { relayModuleExtension } from '../../apps/gateway/src/relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from '../../apps/gateway/src/relay-module/tunnel.js'
 import { remediationExtension } from '../../apps/gateway/src/remediation/extension.js'
-import { fetchToken, startTestHub, userSession, type HubHarness } from '../hub/harness.js'
+import { fetchToken, startTestHub, signIn, type HubHarness } from '../hub/harness.js'
 import { connectGatewayTunnel, registerGatewayDevice } from '../support/gateway-tunnel.js'
 import { startDovecot, type DovecotServer } from '../support/dovecot.js'
 import { startLmtpBridge, type LmtpBridge } from '../support/lmtp-bridge.js'
@@ -194,7 +194,7 @@ describe('hub investigate and respond end to end', () => {
       role: 'analyst',
       password: 'correct horse battery',
     })
-    return userSession(hub.hub, email, 'correct horse battery')
+    return signIn(hub.hub, email, 'correct horse battery')
   }
 
   function call(method: 'POST', url: string, payload?: unknown) {

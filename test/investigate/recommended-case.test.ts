@@ -3,7 +3,7 @@ import { SCOPE_CATALOGUE } from '@postern/hub'
 import { BACKENDS } from '@postern/store/testing'
 import { waitFor } from '@postern/testkit'
 import type { TunnelClient } from '@postern/tunnel'
-import { fetchToken, startTestHub, userSession, type HubHarness } from '../hub/harness.js'
+import { fetchToken, startTestHub, signIn, type HubHarness } from '../hub/harness.js'
 import { connectGatewayTunnel, registerGatewayDevice } from '../support/gateway-tunnel.js'
 
 type Observable = { type: string; value: string }
@@ -71,7 +71,7 @@ describe.each(BACKENDS)('recommended set: add to the active case, on %s', (diale
       role: 'analyst',
       password: 'correct horse battery',
     })
-    return userSession(h.hub, email, 'correct horse battery')
+    return signIn(h.hub, email, 'correct horse battery')
   }
 
   function asClient(method: 'GET' | 'POST', url: string, payload?: unknown, bearer = token) {

@@ -51,12 +51,15 @@ export async function startPipelineGateway(
     overrides?: Record<string, unknown>
     /** Extensions after the pipeline, given its setup once it is ready (cloud, hub intel …). */
     extensions?: (content: () => ContentPipelineSetup) => GatewayExtension[]
+    /** A further recipient domain the inbound listener accepts, delivered over SMTP/LMTP to `to`. */
+    mailboxDomain?: { domain: string; to: string }
   } = {},
 ): Promise<PipelineGateway> {
   const dir = tempDir('postern-pipeline-')
   const testDb: TestDatabase | undefined =
     options.dialect === 'postgres' ? await createTestDatabase('postgres') : undefined
   const maildir = join(dir.path, 'maildir')
+  const { mailboxDomain } = options
   const config = validateConfig(
     gatewayConfigSchema,
     deepMerge(
@@ -72,7 +75,10 @@ export async function startPipelineGateway(
           {
             name: 'inbound',
             smtp: '127.0.0.1:0',
-            rat: [{ recipient: 'corp.example', action: 'ACCEPT' }],
+            rat: [
+              { recipient: 'corp.example', action: 'ACCEPT' },
+              ...(mailboxDomain ? [{ recipient: mailboxDomain.domain, action: 'ACCEPT' }] : []),
+            ],
             lineEndings: 'normalize',
           },
           {
@@ -81,7 +87,12 @@ export async function startPipelineGateway(
             hat: [{ senderGroup: 'ORG', match: ['127.0.0.1'], policy: 'RELAYED' }],
           },
         ],
-        smtpRoutes: [{ domain: '*', to: [`maildir:${maildir}`] }],
+        smtpRoutes: [
+          ...(mailboxDomain
+            ? [{ domain: mailboxDomain.domain, to: [mailboxDomain.to], tls: 'none' }]
+            : []),
+          { domain: '*', to: [`maildir:${maildir}`] },
+        ],
         pipeline,
       },
       options.overrides ?? {},

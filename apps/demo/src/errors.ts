@@ -18,6 +18,10 @@ export const demoErrors = defineErrors('DEMO', {
     message: 'The hub has no organisation named {org}',
     hint: 'The hub bootstraps it on its first start: delete the demo data directory to start from scratch.',
   },
+  PUSH_NOT_PENDING: {
+    message: "The demo judgement's block push did not wait for approval",
+    hint: "The hub's block push policy should require approval; delete the demo data directory to start from scratch.",
+  },
   NOT_SETTLED: {
     message: 'Message {mid} did not reach a final state within {seconds} s',
     hint: 'The machine may be very busy; look at gateway.log in the demo data directory.',

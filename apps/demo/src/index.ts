@@ -140,7 +140,7 @@ function renderSummary(demo: RunningDemo): string {
   lines.push(
     `  block domain      ${printable(investigate.block.domain)} on ${investigate.block.gateways.map(printable).join(', ') || 'no gateway'}: ${printable(investigate.block.status)}`,
   )
-  const { casebook, incidents } = demo.intel
+  const { casebook, incidents, blockPush } = demo.intel
   lines.push(
     '',
     'Private intelligence on the hub',
@@ -153,6 +153,11 @@ function renderSummary(demo: RunningDemo): string {
       `  incident   ${printable(incident.title)} [${printable(incident.status)}]`,
       `             ${consolePage(demo.hubUrl, 'incidents', incident.id)}`,
     )
+  lines.push(
+    `  block push policy: ${blockPush.approvalRequired ? 'another user approves each push' : 'pushes run at once'}`,
+    `  block push ${printable(`${blockPush.observable.type} ${blockPush.observable.value}`)} by ${printable(blockPush.requestedBy)} [${printable(blockPush.status)}]`,
+    `             approve it in the hub console (Approvals) or POST /api/v1/approvals/${printable(blockPush.approvalId)}/approve`,
+  )
   lines.push('')
   return `${lines.join('\n')}\n`
 }

@@ -19,6 +19,8 @@ export function defaultExtensions(): GatewayExtension[] {
   let content: ContentPipelineSetup | undefined
   const relayModule = relayModuleExtension(remediation, () => content)
   const intel = hubIntelExtension()
+  // Retro-remediation knows nothing of the hub: it tells whoever listens.
+  remediation.onRetroRemediated(intel.retroRemediated)
   return [
     contentPipelineExtension((setup) => {
       content = setup

@@ -17,6 +17,7 @@ import { registerInspectRoutes } from './investigate/inspect-routes.js'
 import { registerModuleRoutes } from './investigate/modules/routes.js'
 import { ActionRequestsRepo } from '@postern/store'
 import { ApprovalService } from './investigate/enrich/approvals.js'
+import { GatedBlockPush } from './sharing/block-push-approval.js'
 import { EnrichService } from './investigate/enrich/enrich-service.js'
 import { FanOut } from './investigate/enrich/fan-out.js'
 import { casebookAddToCase } from './investigate/enrich/add-to-case.js'
@@ -136,8 +137,24 @@ export class Hub {
         },
         onDeviceReady: (device) => void gatewayIntel?.deviceReady(device),
       })
+      // One approval workflow for response actions and block pushes; an approved request runs
+      // where it came from (both exist once the services below are built).
+      // eslint-disable-next-line prefer-const -- the approvals run actions through respond
+      let respond: RespondService
+      // eslint-disable-next-line prefer-const -- and block pushes through private intel
+      let privateIntel: PrivateIntel
+      const approvals = new ApprovalService({
+        repo: new ActionRequestsRepo(services.database.db),
+        audit: services.audit,
+        clock: services.clock,
+        ttlMs: config.investigate.approvalTtlHours * 3_600_000,
+        run: (orgId, input) =>
+          GatedBlockPush.handles(input)
+            ? privateIntel.gatedBlockPush!.runApproved(orgId, input)
+            : respond.trigger(orgId, input),
+      })
       const intelLogger = logger.child({ component: 'private-intel' })
-      const privateIntel: PrivateIntel = createPrivateIntel({
+      privateIntel = createPrivateIntel({
         database: services.database,
         audit: services.audit,
         clock: services.clock,
@@ -149,6 +166,7 @@ export class Hub {
           push: (orgId, entries, action) => gatewayIntel!.push(orgId, entries, action),
         },
         onWatchChange: (orgId) => void gatewayIntel?.syncWatchlist(orgId),
+        requestApproval: (orgId, input) => approvals.request(orgId, input),
       })
       gatewayIntel = new GatewayIntel({
         tunnel,
@@ -156,6 +174,25 @@ export class Hub {
         logger: intelLogger,
         watched: (orgId) => privateIntel.watchlist.watchedObservables(orgId),
         handleEvent: (device, body) => privateIntel.gatewayEvents.handle(device, body),
+        recordLost: async (device, lost) => {
+          intelLogger.warn(
+            { event: 'GATEWAY_EVENTS_LOST', ...device, lost: lost.count },
+            'a gateway dropped events for the hub while it was unreachable',
+          )
+          await services.audit.record({
+            orgId: device.orgId,
+            actor: { type: 'device', id: device.deviceId },
+            source: 'tunnel',
+            action: 'intel.events_lost',
+            target: { type: 'device', id: device.deviceId },
+            outcome: 'failure',
+            details: {
+              lost: lost.count,
+              firstDroppedAt: new Date(lost.firstDroppedAt).toISOString(),
+              lastDroppedAt: new Date(lost.lastDroppedAt).toISOString(),
+            },
+          })
+        },
       })
       await registerOAuthRoutes(app, services)
       registerSessionRoutes(app, services)
@@ -177,15 +214,6 @@ export class Hub {
       })
       const fanOutDeps = { modules: services.modules, fanOut, audit: services.audit }
       lookupAudit = new AuditBatcher({ audit: services.audit, clock: services.clock, logger })
-      // eslint-disable-next-line prefer-const -- the approvals run actions through respond
-      let respond: RespondService
-      const approvals = new ApprovalService({
-        repo: new ActionRequestsRepo(services.database.db),
-        audit: services.audit,
-        clock: services.clock,
-        ttlMs: config.investigate.approvalTtlHours * 3_600_000,
-        run: (orgId, input) => respond.trigger(orgId, input),
-      })
       respond = new RespondService({
         ...fanOutDeps,
         triggerTimeoutMs: config.investigate.triggerTimeoutSeconds * 1000,

@@ -22,11 +22,29 @@ export const INTEL_MODULE_PATHS = {
 /** Events per `intel.events` request (the gateway sends its queue in batches of this size). */
 export const INTEL_EVENTS_BATCH = 50
 
-export const intelEventsPush = z
+/**
+ * Events the gateway dropped from its queue under its cap while the hub was away, reported
+ * with the next batch (alone when nothing else is queued): the hub records the loss.
+ */
+export const intelEventsLost = z
   .object({
-    events: z.array(z.record(z.string(), z.unknown())).min(1).max(INTEL_EVENTS_BATCH),
+    count: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    /** When the first and the last of them were dropped (epoch ms). */
+    firstDroppedAt: z.number().int().nonnegative(),
+    lastDroppedAt: z.number().int().nonnegative(),
   })
   .strict()
+export type IntelEventsLost = z.infer<typeof intelEventsLost>
+
+export const intelEventsPush = z
+  .object({
+    events: z.array(z.record(z.string(), z.unknown())).max(INTEL_EVENTS_BATCH),
+    lost: intelEventsLost.optional(),
+  })
+  .strict()
+  .refine((push) => push.events.length > 0 || push.lost !== undefined, {
+    message: 'an intel.events request carries events, a loss report, or both',
+  })
 export type IntelEventsPush = z.infer<typeof intelEventsPush>
 
 /**

@@ -92,6 +92,31 @@ export const cloudConfigSchema = z
       .max(720)
       .default(24)
       .describe('Usage telemetry (when enabled) is sent this often, and at once when it changes.'),
+    outbox: z
+      .object({
+        maxEvents: z
+          .number()
+          .int()
+          .min(100)
+          .max(10_000_000)
+          .default(100_000)
+          .describe(
+            'Most private-intelligence events (detections, watched-observable reports) queued for the hub per machine; beyond it the oldest are dropped and counted.',
+          ),
+        maxAgeHours: z
+          .number()
+          .positive()
+          .max(8_760)
+          .default(168)
+          .describe(
+            'Queued events older than this are dropped and counted instead of being sent late.',
+          ),
+      })
+      .strict()
+      .default({ maxEvents: 100_000, maxAgeHours: 168 })
+      .describe(
+        "Cap of the queue of events for the hub while it is unreachable; the count of dropped events goes to the hub with the next batch (its audit log: intel.events_lost) and to the gateway's log and metrics.",
+      ),
   })
   .strict()
 

@@ -21,6 +21,7 @@ import {
 import type { CloudService } from './cloud-service.js'
 import type { CloudConfig } from './config.js'
 import { cloudErrors } from './errors.js'
+import { trimOutbox } from './outbox-cap.js'
 import type { ModuleRegistry } from './modules.js'
 import { telemetryDigest } from './telemetry.js'
 
@@ -51,6 +52,7 @@ export class CloudConnector {
   private threatResponse = false
   private registered = false
   private lastReported = ''
+  private flushWaiting: Promise<void> | null = null
   private readonly logger: Logger
   private readonly outbox: HubOutboxStore
 
@@ -77,16 +79,22 @@ export class CloudConnector {
   }
 
   /**
-   * Sends the queued private-intelligence events now (after a message raised some); also done
-   * on every reconcile, so what was queued while the hub was away goes once it is back.
+   * Sends the queued private-intelligence events now (after a message raised some), first
+   * keeping the queue within `cloud.outbox` — also while the hub is away; also done on every
+   * reconcile, so what was queued while the hub was away goes once it is back.
    */
   flushOutbox(): Promise<void> {
-    this.reconciling = this.reconciling.then(() =>
-      this.sendOutbox().catch((err: unknown) =>
+    // A burst of messages asks many times: one send not yet started serves them all.
+    if (this.flushWaiting) return this.flushWaiting
+    const flush = this.reconciling.then(() => {
+      this.flushWaiting = null
+      return this.sendOutbox().catch((err: unknown) =>
         this.logger.warn({ event: 'HUB_EVENTS_NOT_SENT', err }, 'hub events stay queued'),
-      ),
-    )
-    return this.reconciling
+      )
+    })
+    this.flushWaiting = flush
+    this.reconciling = flush
+    return flush
   }
 
   /**
@@ -143,17 +151,35 @@ export class CloudConnector {
   /**
    * Sends the outbox oldest first in batches; the hub answers per event, and only what it took
    * (or refused for good) leaves the queue. Stops at the first event the hub asks to retry, so
-   * order is kept.
+   * order is kept. Events past the queue's age limit are dropped first, and the count of
+   * dropped events goes with the next batch (alone if nothing else is queued).
    */
   private async sendOutbox(): Promise<void> {
     const machine = this.deps.cloud.machine
+    await trimOutbox(this.outbox, machine, this.deps.config.outbox, Date.now(), this.logger)
     for (;;) {
       if (!this.client?.connection) return
       const items = await this.outbox.oldest(machine, INTEL_EVENTS_BATCH)
-      if (items.length === 0) return
+      const losses = await this.outbox.losses(machine)
+      if (items.length === 0 && !losses) return
+      const lost = losses && {
+        count: losses.dropped,
+        firstDroppedAt: losses.firstDroppedAt,
+        lastDroppedAt: losses.lastDroppedAt,
+      }
       const reply = intelEventsResult.parse(
-        await this.client.request(INTEL_METHODS.events, { events: items.map((i) => i.body) }),
+        await this.client.request(INTEL_METHODS.events, {
+          events: items.map((i) => i.body),
+          ...(lost ? { lost } : {}),
+        }),
       )
+      if (lost) {
+        await this.outbox.reportedLosses(machine, lost.count)
+        this.logger.warn(
+          { event: 'HUB_EVENTS_LOSS_REPORTED', lost: lost.count },
+          'the hub was told of the events dropped while it was unreachable',
+        )
+      }
       const done: number[] = []
       for (const [index, item] of items.entries()) {
         const result = reply.results[index]

@@ -1,5 +1,6 @@
 import { PIPELINE_EVENTS } from '../pipeline/events.js'
 import type { AcceptedMessage, ProcessingResult } from '../pipeline/processor.js'
+import type { RetroRemediated } from '../remediation/retro.js'
 
 /** The detections the hub can raise incidents for (the hub's `DETECTIONS`). */
 export type Detection = 'virus' | 'malicious_url' | 'retro_remediation' | 'blocked_user'
@@ -34,15 +35,34 @@ export type IntelEvent =
 const clip = (value: string | null, max: number): string | null =>
   value === null ? null : value.slice(0, max)
 
-export function eventMessageOf(message: AcceptedMessage): EventMessage {
+/** A message for the hub, each field within the hub's limits. */
+function clippedMessage(m: {
+  mid: number
+  messageId: string | null
+  subject: string | null
+  sender: string | null
+  recipients: readonly string[]
+  direction: 'incoming' | 'outgoing'
+}): EventMessage {
   return {
-    mid: String(message.mid),
-    messageId: clip(message.headers.messageId, 998),
-    subject: clip(message.headers.subject, 998),
-    sender: message.envelope.mailFrom === '' ? null : clip(message.envelope.mailFrom, 320),
-    recipients: message.envelope.recipients.slice(0, 1000).map((r) => r.slice(0, 320)),
-    direction: message.direction,
+    mid: String(m.mid),
+    messageId: clip(m.messageId, 998),
+    subject: clip(m.subject, 998),
+    sender: clip(m.sender, 320),
+    recipients: m.recipients.slice(0, 1000).map((r) => r.slice(0, 320)),
+    direction: m.direction,
   }
+}
+
+export function eventMessageOf(message: AcceptedMessage): EventMessage {
+  return clippedMessage({
+    mid: message.mid,
+    messageId: message.headers.messageId,
+    subject: message.headers.subject,
+    sender: message.envelope.mailFrom === '' ? null : message.envelope.mailFrom,
+    recipients: message.envelope.recipients,
+    direction: message.direction,
+  })
 }
 
 interface ScanDetails {
@@ -138,6 +158,39 @@ export function detectionsOf(
       })
   }
   return out
+}
+
+/** The observable type the hub knows a block-list entry's value by. */
+const RETRO_KEY_TYPES: Record<string, (value: string) => string> = {
+  url: () => 'url',
+  url_domain: () => 'domain',
+  sender_domain: () => 'domain',
+  sender_address: () => 'email',
+  attachment_hash: () => 'sha256',
+  sender_ip: (value) => (value.includes(':') ? 'ipv6' : 'ip'),
+}
+
+/**
+ * The `retro_remediation` detections of a retro-remediation run: one per message it pulls
+ * back, keyed by the blocked value that made the delivered mail malicious, so the hub groups
+ * the run's messages (and later runs for the same value) into one incident.
+ */
+export function retroDetectionsOf(run: RetroRemediated): IntelEvent[] {
+  const type = RETRO_KEY_TYPES[run.entry.kind]?.(run.entry.value)
+  if (!type) return []
+  const key = { type, value: run.entry.value.slice(0, 2048) }
+  const verdict = clip(
+    `retro-remediation (${run.action}): ${run.entry.kind} blocked by ${run.entry.createdBy} via ${run.entry.source}`,
+    512,
+  )
+  return run.messages.map((m) => ({
+    kind: 'detection' as const,
+    detection: 'retro_remediation' as const,
+    key,
+    at: run.at,
+    message: clippedMessage(m),
+    verdict,
+  }))
 }
 
 /** The message's observables an active watch names (compared case-insensitively). */

@@ -11,8 +11,12 @@ import { BACKENDS, createTestDatabase, type TestDatabase } from '@postern/store/
 import { BlocklistService } from '../blocklists/blocklist-service.js'
 import { PIPELINE_EVENTS } from '../pipeline/events.js'
 import type { AcceptedMessage, ProcessingResult } from '../pipeline/processor.js'
-import { detectionsOf } from './detections.js'
+import type { RetroRemediated } from '../remediation/retro.js'
+import { detectionsOf, retroDetectionsOf } from './detections.js'
 import { HubIntel } from './hub-intel.js'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- queued bodies, read loosely
+type Json = any
 
 const message = {
   mid: 42,
@@ -116,6 +120,76 @@ describe('detectionsOf', () => {
   })
 })
 
+const retroRun = (kind: string, value: string): RetroRemediated => ({
+  entry: {
+    kind,
+    value,
+    source: 'hub',
+    reason: 'judgement',
+    createdBy: 'hub:analyst-1',
+    createdAt: 1,
+  },
+  action: 'delete',
+  runId: 'run-1',
+  at: 5000,
+  messages: [
+    {
+      mid: 7,
+      messageId: '<m7@evil.test>',
+      subject: 'Invoice',
+      sender: 'billing@evil.test',
+      recipients: ['alice@corp.example'],
+      direction: 'incoming',
+    },
+    {
+      mid: 8,
+      messageId: null,
+      subject: null,
+      sender: null,
+      recipients: ['bob@corp.example'],
+      direction: 'incoming',
+    },
+  ],
+})
+
+describe('retroDetectionsOf', () => {
+  it.each([
+    ['url', URL, 'url'],
+    ['url_domain', 'evil.test', 'domain'],
+    ['sender_domain', 'evil.test', 'domain'],
+    ['sender_address', 'billing@evil.test', 'email'],
+    ['attachment_hash', SHA, 'sha256'],
+    ['sender_ip', '203.0.113.9', 'ip'],
+    ['sender_ip', '2001:db8::9', 'ipv6'],
+  ])('keys a run for a %s entry by the blocked value', (kind, value, type) => {
+    const events = retroDetectionsOf(retroRun(kind, value))
+    expect(events).toEqual(
+      [7, 8].map((mid) =>
+        expect.objectContaining({
+          kind: 'detection',
+          detection: 'retro_remediation',
+          key: { type, value },
+          at: 5000,
+          message: expect.objectContaining({ mid: String(mid) }),
+          verdict: `retro-remediation (delete): ${kind} blocked by hub:analyst-1 via hub`,
+        }),
+      ),
+    )
+    expect(events[0]?.message).toEqual({
+      mid: '7',
+      messageId: '<m7@evil.test>',
+      subject: 'Invoice',
+      sender: 'billing@evil.test',
+      recipients: ['alice@corp.example'],
+      direction: 'incoming',
+    })
+  })
+
+  it('raises nothing for an entry kind the hub has no observable type for', () => {
+    expect(retroDetectionsOf(retroRun('header', 'X-Evil: 1'))).toEqual([])
+  })
+})
+
 describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
   let testDb: TestDatabase
   let database: Database<GatewaySchema>
@@ -123,13 +197,14 @@ describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
   let intel: HubIntel
   let outbox: HubOutboxStore
   let flushes = 0
+  let clock: ManualClock
   let withHub = true
 
   beforeAll(async () => {
     testDb = await createTestDatabase(dialect)
     database = await Database.open<GatewaySchema>(testDb.target)
     await migrateToLatest(database, 'gateway')
-    const clock = new ManualClock(Date.UTC(2026, 5, 1))
+    clock = new ManualClock(Date.UTC(2026, 5, 1))
     blocklists = new BlocklistService(new BlocklistStore(database.db as never), {
       refreshIntervalMs: 60_000,
       clock,
@@ -229,5 +304,17 @@ describe.each(BACKENDS)('HubIntel on %s', (dialect) => {
     expect(await intel.onProcessed(message, result)).toHaveLength(1)
     expect(await outbox.count('gw-1')).toBe(before + 1)
     withHub = true
+  })
+
+  it('queues a retro-remediation run, one detection per message it pulls back', async () => {
+    const before = await outbox.count('gw-1')
+    await intel.onRetroRemediated({ ...retroRun('url', URL), at: clock.now() })
+    const queued = (await outbox.oldest('gw-1', 1000)).slice(before)
+    expect(queued.map((q) => [q.body.detection, q.body.key, (q.body.message as Json).mid])).toEqual(
+      [
+        ['retro_remediation', { type: 'url', value: URL }, '7'],
+        ['retro_remediation', { type: 'url', value: URL }, '8'],
+      ],
+    )
   })
 })

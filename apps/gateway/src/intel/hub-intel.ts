@@ -14,7 +14,15 @@ import type {
   ProcessingContext,
   ProcessingResult,
 } from '../pipeline/processor.js'
-import { detectionsOf, eventMessageOf, watchKey, watchedIn, type IntelEvent } from './detections.js'
+import type { RetroRemediated } from '../remediation/retro.js'
+import {
+  detectionsOf,
+  eventMessageOf,
+  retroDetectionsOf,
+  watchKey,
+  watchedIn,
+  type IntelEvent,
+} from './detections.js'
 
 export interface HubIntelDeps {
   outbox: HubOutboxStore
@@ -32,9 +40,10 @@ export interface HubIntelDeps {
 
 /**
  * The gateway's part of private intelligence: raises detections and watched-observable reports
- * for the hub into a durable queue as each message is processed (the connector sends the queue
- * through the tunnel, keeping what the hub did not take), applies the hub's block-list changes
- * and keeps the org's watched observables the hub sends.
+ * for the hub into a durable queue as each message is processed and as retro-remediation pulls
+ * delivered mail back (the connector caps it by `cloud.outbox` and sends it through the
+ * tunnel, keeping what the hub did not take), applies the hub's block-list changes and keeps
+ * the org's watched observables the hub sends.
  */
 export class HubIntel {
   private watched: ReadonlySet<string> = new Set()
@@ -70,18 +79,34 @@ export class HubIntel {
         message: eventMessageOf(message),
         observables: seen,
       })
-    if (events.length === 0 || !this.deps.withHub()) return events
+    await this.queue(events, at, { mid: message.mid })
+    return events
+  }
+
+  /**
+   * A retro-remediation run started (the remediation extension's listener): queues a
+   * `retro_remediation` detection per message it pulls back, keyed by the blocked value.
+   */
+  async onRetroRemediated(run: RetroRemediated): Promise<IntelEvent[]> {
+    const events = retroDetectionsOf(run)
+    await this.queue(events, run.at, { runId: run.runId })
+    return events
+  }
+
+  /** Queues events for the hub within the cap and asks for them to be sent. */
+  private async queue(events: IntelEvent[], at: number, about: Record<string, unknown>) {
+    if (events.length === 0 || !this.deps.withHub()) return
     try {
       await this.deps.outbox.enqueue(this.deps.machine, events, at)
+      // The connector keeps the queue within its cap before it sends (off the message path).
       this.deps.flush()
     } catch (err) {
-      // Reporting must never fail the message: it is delivered, the hub hears nothing of it.
+      // Reporting must never fail the message or the remediation: the hub hears nothing of it.
       this.deps.logger.error(
-        { event: 'HUB_EVENT_QUEUE_FAILED', mid: message.mid, err: describeError(err) },
+        { event: 'HUB_EVENT_QUEUE_FAILED', ...about, err: describeError(err) },
         'could not queue events for the hub',
       )
     }
-    return events
   }
 
   /** The `/postern/watchlist` module endpoint: the org's whole watched set, replacing the last. */

@@ -11,7 +11,7 @@ import { ReportingService } from '../reporting/service.js'
 import { registerSearchRoutes } from '../search/routes.js'
 import { TrackingSearchService } from '../search/service.js'
 import { createRemediationModule, type RemediationModule } from './index.js'
-import { RetroRemediation } from './retro.js'
+import { RetroRemediation, type RetroListener } from './retro.js'
 import { RetroWatcher } from './retro-watcher.js'
 import { registerRemediationRoutes } from './routes.js'
 import { TrackedRemediation } from './tracked.js'
@@ -31,6 +31,11 @@ export interface RemediationParts {
 export interface RemediationExtension extends GatewayExtension {
   /** Set by `setup`; the content pipeline's block lists call `parts.retro.onBlocked`. */
   parts: RemediationParts | undefined
+  /**
+   * Tells `listener` of every retro-remediation run (another extension, such as hub intel,
+   * reports them on); may be called before the gateway is assembled.
+   */
+  onRetroRemediated(listener: RetroListener): void
 }
 
 /**
@@ -39,9 +44,14 @@ export interface RemediationExtension extends GatewayExtension {
  * and the API routes on its HTTP app.
  */
 export function remediationExtension(): RemediationExtension {
+  const retroListeners: RetroListener[] = []
   const extension: RemediationExtension = {
     name: 'remediation',
     parts: undefined,
+    onRetroRemediated(listener) {
+      retroListeners.push(listener)
+      extension.parts?.retro.onRemediated(listener)
+    },
     setup(gateway: Gateway) {
       const box = SecretBox.fromKeyFile(join(gateway.config.dataDir, SECRET_KEY_FILE))
       const module = createRemediationModule({
@@ -79,6 +89,7 @@ export function remediationExtension(): RemediationExtension {
         gateway.logger.child({ component: 'retro-remediation' }),
         gateway.clock,
       )
+      for (const listener of retroListeners) retro.onRemediated(listener)
       const search = new TrackingSearchService(trackingSearch, module.service)
       const reporting = new ReportingService(
         new TrackingReportRepository(gateway.database.db, gateway.database.dialect),

@@ -1,5 +1,10 @@
 import { describeError, systemClock, type Clock, type Logger } from '@postern/core'
-import { searchFilter, type SearchFilter, type TrackingSearchRepository } from '@postern/store'
+import {
+  searchFilter,
+  type SearchFilter,
+  type SearchRow,
+  type TrackingSearchRepository,
+} from '@postern/store'
 import type { RemediationConfig, RetroAction } from './config.js'
 import { SYSTEM_RETRO_CONTEXT } from './context.js'
 import type { RemediationService } from './service.js'
@@ -28,6 +33,28 @@ export interface RetroOutcome {
   skipped: string | null
 }
 
+/** A delivered message a retro-remediation run pulls back. */
+export interface RetroMessage {
+  mid: number
+  messageId: string | null
+  subject: string | null
+  sender: string | null
+  /** The recipients it was delivered to, whose mailboxes the run works on. */
+  recipients: string[]
+  direction: 'incoming' | 'outgoing'
+}
+
+/** Told when a block-list entry started a retro-remediation run (once per run). */
+export interface RetroRemediated {
+  entry: BlockedEntry
+  action: RetroAction
+  runId: string
+  messages: RetroMessage[]
+  at: number
+}
+
+export type RetroListener = (event: RetroRemediated) => Promise<void> | void
+
 const PAGE = 1000
 
 /**
@@ -39,6 +66,7 @@ const PAGE = 1000
  */
 export class RetroRemediation {
   private readonly tracked: TrackedRemediation
+  private readonly listeners: RetroListener[] = []
 
   constructor(
     private readonly config: RemediationConfig,
@@ -48,6 +76,14 @@ export class RetroRemediation {
     private readonly clock: Clock = systemClock,
   ) {
     this.tracked = new TrackedRemediation(tracking, service)
+  }
+
+  /**
+   * Adds a listener told of every run this starts (the hub-intel extension reports them to the
+   * hub); a failing listener is logged and never fails the remediation.
+   */
+  onRemediated(listener: RetroListener): void {
+    this.listeners.push(listener)
   }
 
   policyFor(entry: Pick<BlockedEntry, 'kind' | 'source'>): RetroAction {
@@ -76,7 +112,7 @@ export class RetroRemediation {
         runId: null,
         skipped: `entries of kind "${entry.kind}" are not looked up`,
       }
-    const mids: number[] = []
+    const found = new Map<number, SearchRow>()
     let truncated = false
     for (let offset = 0; ; offset += PAGE) {
       const { rows } = await this.tracking.search(filter, {
@@ -84,8 +120,8 @@ export class RetroRemediation {
         limit: PAGE,
         offset,
       })
-      for (const row of rows) mids.push(row.mid)
-      if (mids.length > this.config.retro.maxMessagesPerEntry) {
+      for (const row of rows) found.set(row.mid, row)
+      if (found.size > this.config.retro.maxMessagesPerEntry) {
         truncated = true
         break
       }
@@ -98,18 +134,18 @@ export class RetroRemediation {
       )
       return {
         action,
-        messages: mids.length,
+        messages: found.size,
         runId: null,
         skipped: `more than ${this.config.retro.maxMessagesPerEntry} messages carry it; remediate them by hand`,
       }
     }
-    const delivered = (await this.tracking.deliveredTargets(mids)).filter(
+    const delivered = (await this.tracking.deliveredTargets([...found.keys()])).filter(
       (m) => m.messageId && m.recipients.length > 0,
     )
     if (delivered.length === 0)
       return { action, messages: 0, runId: null, skipped: 'no delivered message carries it' }
     try {
-      const { run } = await this.tracked.remediate(
+      const { run, created } = await this.tracked.remediate(
         {
           action,
           mids: delivered.map((m) => m.mid),
@@ -125,6 +161,17 @@ export class RetroRemediation {
         { event: 'RETRO_REMEDIATION_STARTED', runId: run.id, action, messages: delivered.length },
         'retro-remediation started',
       )
+      if (created)
+        await this.notify(
+          {
+            entry,
+            action,
+            runId: run.id,
+            at: this.clock.now(),
+            messages: delivered.map((m) => retroMessage(found.get(m.mid), m)),
+          },
+          log,
+        )
       return { action, messages: delivered.length, runId: run.id, skipped: null }
     } catch (err) {
       log.error(
@@ -133,6 +180,37 @@ export class RetroRemediation {
       )
       throw err
     }
+  }
+
+  private async notify(event: RetroRemediated, log: Logger): Promise<void> {
+    for (const listener of this.listeners) {
+      try {
+        await listener(event)
+      } catch (err) {
+        log.error(
+          {
+            event: 'RETRO_REMEDIATION_LISTENER_FAILED',
+            runId: event.runId,
+            err: describeError(err),
+          },
+          'a retro-remediation listener failed',
+        )
+      }
+    }
+  }
+}
+
+function retroMessage(
+  row: SearchRow | undefined,
+  delivered: { mid: number; messageId: string | null; recipients: string[] },
+): RetroMessage {
+  return {
+    mid: delivered.mid,
+    messageId: delivered.messageId,
+    subject: row?.subject ?? null,
+    sender: row?.envelopeSender || null,
+    recipients: delivered.recipients,
+    direction: row?.direction === 'outgoing' ? 'outgoing' : 'incoming',
   }
 }
 

@@ -81,6 +81,11 @@ export interface RunWithTargets {
   targets: RemediationTarget[]
 }
 
+/** A run as `remediate` answers it: `created` is false when the idempotency key named an earlier run. */
+export interface StartedRun extends RunWithTargets {
+  created: boolean
+}
+
 /**
  * Runs remediation: a run is created with one target per (Message-ID, recipient mailbox); each
  * target is worked on through the profile that serves its domain, under a global and a
@@ -99,7 +104,7 @@ export class RemediationService {
     this.clock = options.clock ?? systemClock
   }
 
-  async remediate(request: RemediationRequest, context: RequestContext): Promise<RunWithTargets> {
+  async remediate(request: RemediationRequest, context: RequestContext): Promise<StartedRun> {
     const { config } = this.options
     if (!config.enabled) throw gwErrors.REMEDIATION_DISABLED()
     const forwardTo = request.action === 'delete' ? [] : this.forwardAddresses(request.forwardTo)
@@ -128,13 +133,12 @@ export class RemediationService {
     })
     if (!created) {
       const running = this.active.get(id)
-      if (running && request.wait) return running
-      return this.get(id)
+      return { ...(await (running && request.wait ? running : this.get(id))), created }
     }
     const execution = this.execute(id, context)
-    if (request.wait) return execution
+    if (request.wait) return { ...(await execution), created }
     execution.catch(() => undefined)
-    return this.get(id)
+    return { ...(await this.get(id)), created }
   }
 
   /** Runs again every target that is not done (failed, or pending after a crash). */

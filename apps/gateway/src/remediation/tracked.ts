@@ -2,7 +2,7 @@ import type { RemediationAction, TrackingSearchRepository } from '@postern/store
 import type { RequestContext } from './context.js'
 import { gwErrors } from '../errors.js'
 import { normalizeMessageId } from './mailbox-address.js'
-import type { RemediationMessage, RemediationService, RunWithTargets } from './service.js'
+import type { RemediationMessage, RemediationService, StartedRun } from './service.js'
 
 export interface TrackedRemediationRequest {
   action: RemediationAction
@@ -34,7 +34,7 @@ export class TrackedRemediation {
   async remediate(
     request: TrackedRemediationRequest,
     context: RequestContext,
-  ): Promise<RunWithTargets> {
+  ): Promise<StartedRun> {
     const messages = await this.resolve(request)
     return this.service.remediate(
       {

@@ -4,9 +4,11 @@ import type { Clock, Logger } from '@postern/core'
 import type { HttpApp } from '@postern/http'
 import {
   ActiveCaseStore,
+  BlockPushPoliciesRepo,
   CtiaEntityStore,
   IncidentStore,
   WatchStore,
+  type ActionRequest,
   type AuditLog,
   type Database,
   type HubSchema,
@@ -27,7 +29,10 @@ import {
 import { IncidentService } from '../incidents/incident-service.js'
 import { JudgementService } from '../judgements/judgement-service.js'
 import { BlockPushService, type GatewayBlockPusher } from '../sharing/block-push.js'
+import { blockPolicyRoutes } from '../sharing/block-policy-routes.js'
+import { BlockPushPolicyService, GatedBlockPush } from '../sharing/block-push-approval.js'
 import { blockPushRoutes } from '../sharing/block-push-routes.js'
+import type { TriggerInput } from '../investigate/enrich/respond-service.js'
 import { BundleService } from '../sharing/bundle-service.js'
 import { StixExportService } from '../sharing/stix-export.js'
 import { stixRoutes } from '../sharing/stix-routes.js'
@@ -52,6 +57,11 @@ export interface PrivateIntelDeps {
   mail?: { transport: Transporter; from: string }
   /** The tunnel's block-list push; without it `blockPush` is absent. */
   blockPusher?: GatewayBlockPusher
+  /**
+   * Files a block push for approval (the hub's approval service) when the org's policy says
+   * so; the push routes need it.
+   */
+  requestApproval?: (orgId: string, input: TriggerInput) => Promise<ActionRequest>
   /** Called after any change to an org's watches (the tunnel re-sends the watched set). */
   onWatchChange?: (orgId: string) => void
 }
@@ -67,7 +77,10 @@ export interface PrivateIntel {
   /** What the tunnel calls with each gateway event body. */
   gatewayEvents: GatewayEventHandler
   autoPolicies: AutoIncidentPolicyService
+  blockPushPolicy: BlockPushPolicyService
   blockPush?: BlockPushService
+  /** Block pushes under the approval policy (with `blockPusher` and `requestApproval`). */
+  gatedBlockPush?: GatedBlockPush
 }
 
 /** Builds the private-intelligence services over the hub's database. */
@@ -109,6 +122,13 @@ export function createPrivateIntel(deps: PrivateIntelDeps): PrivateIntel {
     policies: incidentStore,
     logger,
   })
+  const blockPushPolicy = new BlockPushPolicyService({
+    repo: new BlockPushPoliciesRepo(database.db),
+    audit,
+    now: () => clock.now(),
+  })
+  const blockPush =
+    deps.blockPusher && new BlockPushService({ entities, pusher: deps.blockPusher, audit, baseUrl })
   return {
     entities,
     casebooks,
@@ -130,13 +150,14 @@ export function createPrivateIntel(deps: PrivateIntelDeps): PrivateIntel {
       baseUrl,
       producerName: deps.producerName ?? 'Postern hub',
     }),
-    ...(deps.blockPusher
+    blockPushPolicy,
+    ...(blockPush ? { blockPush } : {}),
+    ...(blockPush && deps.requestApproval
       ? {
-          blockPush: new BlockPushService({
-            entities,
-            pusher: deps.blockPusher,
-            audit,
-            baseUrl,
+          gatedBlockPush: new GatedBlockPush({
+            blockPush,
+            policy: blockPushPolicy,
+            requestApproval: deps.requestApproval,
           }),
         }
       : {}),
@@ -166,8 +187,8 @@ export function onGatewayEvent(
 
 /**
  * Registers the area's routes on the hub's app (behind its auth layer): `/ctia/...` and, under
- * `/api/v1`, the active case, watchlist, automatic-incident policy, STIX exports and (with a
- * block pusher) the block pushes.
+ * `/api/v1`, the active case, watchlist, automatic-incident policy, block push policy, STIX
+ * exports and (with a block pusher and the approval service) the block pushes.
  */
 export async function registerPrivateIntelRoutes(
   app: HttpApp,
@@ -191,7 +212,13 @@ export async function registerPrivateIntelRoutes(
       await api.register(watchlistRoutes, { watchlist: pi.watchlist, callerOf })
       await api.register(autoPolicyRoutes, { policies: pi.autoPolicies, callerOf })
       await api.register(stixRoutes, { stix: pi.stix, callerOf })
-      if (pi.blockPush) await api.register(blockPushRoutes, { blockPush: pi.blockPush, callerOf })
+      await api.register(blockPolicyRoutes, { policy: pi.blockPushPolicy, callerOf })
+      if (pi.blockPush && pi.gatedBlockPush)
+        await api.register(blockPushRoutes, {
+          blockPush: pi.blockPush,
+          gated: pi.gatedBlockPush,
+          callerOf,
+        })
     },
     { prefix: '/api/v1' },
   )

@@ -3,10 +3,13 @@ import { z } from 'zod'
 import type { HttpApp } from '@postern/http'
 import type { Caller } from '../casebooks/caller.js'
 import { shortIdFrom } from '../casebooks/ctia-http.js'
-import type { BlockPushOutcome, BlockPushService } from './block-push.js'
+import { blockPushView, type BlockPushService } from './block-push.js'
+import type { GatedBlockPush } from './block-push-approval.js'
 
 export interface BlockPushRoutesOptions {
   blockPush: BlockPushService
+  /** Pushes under the org's approval policy. */
+  gated: GatedBlockPush
   callerOf: (request: FastifyRequest) => Caller
 }
 
@@ -35,52 +38,33 @@ const outcome = z
     ),
   })
   .describe('The entries sent and what each gateway of the organisation answered')
-
-function render(result: BlockPushOutcome): z.infer<typeof outcome> {
-  return {
-    entries: result.entries.map((e) => ({
-      kind: e.kind,
-      value: e.value,
-      expires_at: e.expiresAt === null ? null : new Date(e.expiresAt).toISOString(),
-    })),
-    skipped: result.skipped,
-    gateways: result.gateways.map((g) => ({
-      device_id: g.deviceId,
-      ok: g.ok,
-      ...(g.added === undefined ? {} : { changed: g.added }),
-      ...(g.error === undefined ? {} : { error: g.error }),
-    })),
-  }
-}
+const pending = z
+  .object({
+    status: z.literal('pending'),
+    approval_id: z.string(),
+    expires_at: z.string(),
+  })
+  .describe(
+    "The organisation's policy needs another user's approval: the push runs once approved (GET /api/v1/approvals/{approval_id})",
+  )
 
 /**
  * "Block on every gateway" (seed §1, sharing with other devices): `POST` sends a casebook's
  * observables — or a Malicious judgement's observable — as block-list entries to every gateway
- * of the organisation through the tunnel; `DELETE` removes the same entries. A response action,
- * so it needs the `response` scope.
+ * of the organisation through the tunnel — or, when the org's policy says so, files it for
+ * another user's approval (202); `DELETE` removes the same entries. A response action, so it
+ * needs the `response` scope.
  */
 export async function blockPushRoutes(
   app: HttpApp,
   options: BlockPushRoutesOptions,
 ): Promise<void> {
-  const { blockPush, callerOf } = options
+  const { blockPush, gated, callerOf } = options
   const context = (request: FastifyRequest) => ({ source: 'api' as const, remoteIp: request.ip })
   for (const [path, type] of [
     ['casebooks', 'casebook'],
     ['judgements', 'judgement'],
   ] as const) {
-    const run = (
-      request: FastifyRequest,
-      id: string,
-      action: 'add' | 'remove',
-      expiresAt: number | null,
-    ) => {
-      const caller = callerOf(request)
-      const shortId = shortIdFrom(id, type)
-      return type === 'casebook'
-        ? blockPush.pushCasebook(caller, shortId, { expiresAt, context: context(request), action })
-        : blockPush.pushJudgement(caller, shortId, context(request), action)
-    }
     app.post(
       `/${path}/:id/blocks`,
       {
@@ -91,14 +75,27 @@ export async function blockPushRoutes(
             type === 'casebook'
               ? "Block a casebook's observables on every gateway"
               : "Block a Malicious judgement's observable on every gateway (until it expires)",
+          description:
+            "When the organisation's block push policy requires approval, the push waits for another user's approval (202).",
           params,
           body: pushBody.optional(),
-          response: { 200: outcome },
+          response: { 200: outcome, 202: pending },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const at = request.body?.expires_at
-        return render(await run(request, request.params.id, 'add', at ? Date.parse(at) : null))
+        const result = await gated.push(
+          callerOf(request),
+          type,
+          shortIdFrom(request.params.id, type),
+          { expiresAt: at ? Date.parse(at) : null, context: context(request) },
+        )
+        if (result.status === 'done') return blockPushView(result.outcome)
+        return reply.code(202).send({
+          status: 'pending' as const,
+          approval_id: result.request.id,
+          expires_at: new Date(result.request.expiresAt).toISOString(),
+        })
       },
     )
     app.delete(
@@ -112,7 +109,16 @@ export async function blockPushRoutes(
           response: { 200: outcome },
         },
       },
-      async (request) => render(await run(request, request.params.id, 'remove', null)),
+      async (request) => {
+        const caller = callerOf(request)
+        const shortId = shortIdFrom(request.params.id, type)
+        const options = { context: context(request), action: 'remove' as const }
+        return blockPushView(
+          type === 'casebook'
+            ? await blockPush.pushCasebook(caller, shortId, options)
+            : await blockPush.pushJudgement(caller, shortId, options.context, options.action),
+        )
+      },
     )
   }
 }

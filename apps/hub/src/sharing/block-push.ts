@@ -97,6 +97,35 @@ export interface BlockPushOutcome {
   gateways: GatewayPushResult[]
 }
 
+/** A push's origin: the approval request that let it run, when one was needed. */
+export type PushContext = WriteContext & { approvalId?: string }
+
+/** What a push sends: the casebook's or judgement's observables and when the entries expire. */
+export interface BlockSource {
+  entity: CtiaEntity
+  observables: { type: string; value: string }[]
+  /** The judgement's end of validity; for a casebook, null (the caller may choose one). */
+  expiresAt: number | null
+}
+
+/** A push outcome as the API answers it (and an approved request records it). */
+export function blockPushView(result: BlockPushOutcome) {
+  return {
+    entries: result.entries.map((e) => ({
+      kind: e.kind,
+      value: e.value,
+      expires_at: e.expiresAt === null ? null : new Date(e.expiresAt).toISOString(),
+    })),
+    skipped: result.skipped,
+    gateways: result.gateways.map((g) => ({
+      device_id: g.deviceId,
+      ok: g.ok,
+      ...(g.added === undefined ? {} : { changed: g.added }),
+      ...(g.error === undefined ? {} : { error: g.error }),
+    })),
+  }
+}
+
 /**
  * "Block on every gateway" for a casebook's observables, or for a malicious judgement's
  * observable (valid until the judgement expires). Every push is audited with each gateway's
@@ -112,18 +141,37 @@ export class BlockPushService {
     },
   ) {}
 
+  /**
+   * The casebook or judgement a push would send, checked: it exists in the caller's org and a
+   * judgement is Malicious (any other disposition is a 400).
+   */
+  async source(caller: Caller, type: 'casebook' | 'judgement', id: string): Promise<BlockSource> {
+    const entity = await this.deps.entities.get(caller, type, id)
+    if (type === 'casebook') {
+      const observables = Array.isArray(entity.doc.observables)
+        ? (entity.doc.observables as { type: string; value: string }[])
+        : []
+      return { entity, observables, expiresAt: null }
+    }
+    if (entity.doc.disposition !== 2)
+      throw privateIntelErrors.INVALID_ENTITY({
+        entity: 'judgement',
+        reason: 'only a Malicious judgement (disposition 2) can be pushed as a block',
+      })
+    const end = (entity.doc.valid_time as { end_time?: string } | undefined)?.end_time
+    const observable = entity.doc.observable as { type: string; value: string }
+    return { entity, observables: [observable], expiresAt: end ? Date.parse(end) : null }
+  }
+
   async pushCasebook(
     caller: Caller,
     casebookId: string,
-    options: { expiresAt?: number | null; context?: WriteContext; action?: BlockAction } = {},
+    options: { expiresAt?: number | null; context?: PushContext; action?: BlockAction } = {},
   ): Promise<BlockPushOutcome> {
-    const casebook = await this.deps.entities.get(caller, 'casebook', casebookId)
-    const observables = Array.isArray(casebook.doc.observables)
-      ? (casebook.doc.observables as { type: string; value: string }[])
-      : []
+    const { entity, observables } = await this.source(caller, 'casebook', casebookId)
     return this.push(
       caller,
-      casebook,
+      entity,
       observables,
       options.expiresAt ?? null,
       options.context,
@@ -134,19 +182,11 @@ export class BlockPushService {
   async pushJudgement(
     caller: Caller,
     judgementId: string,
-    context: WriteContext = {},
+    context: PushContext = {},
     action: BlockAction = 'add',
   ): Promise<BlockPushOutcome> {
-    const judgement = await this.deps.entities.get(caller, 'judgement', judgementId)
-    if (judgement.doc.disposition !== 2)
-      throw privateIntelErrors.INVALID_ENTITY({
-        entity: 'judgement',
-        reason: 'only a Malicious judgement (disposition 2) can be pushed as a block',
-      })
-    const end = (judgement.doc.valid_time as { end_time?: string } | undefined)?.end_time
-    const expiresAt = end ? Date.parse(end) : null
-    const observable = judgement.doc.observable as { type: string; value: string }
-    return this.push(caller, judgement, [observable], expiresAt, context, action)
+    const { entity, observables, expiresAt } = await this.source(caller, 'judgement', judgementId)
+    return this.push(caller, entity, observables, expiresAt, context, action)
   }
 
   private async push(
@@ -154,7 +194,7 @@ export class BlockPushService {
     source: CtiaEntity,
     observables: { type: string; value: string }[],
     expiresAt: number | null,
-    context: WriteContext = {},
+    context: PushContext = {},
     action: BlockAction = 'add',
   ): Promise<BlockPushOutcome> {
     const title = typeof source.doc.title === 'string' ? ` "${source.doc.title}"` : ''
@@ -179,6 +219,7 @@ export class BlockPushService {
         entries: entries.map((e) => `${e.kind}:${e.value}`),
         skipped: skipped.length,
         gateways: gateways.map((g) => ({ device: g.deviceId, ok: g.ok, error: g.error ?? null })),
+        ...(context.approvalId ? { approvalId: context.approvalId } : {}),
       },
     })
     return { entries, skipped, gateways }

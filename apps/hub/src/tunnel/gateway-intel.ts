@@ -4,6 +4,7 @@ import {
   INTEL_MODULE_PATHS,
   intelBlockResult,
   intelEventsPush,
+  type IntelEventsLost,
   type IntelEventsResult,
 } from '@postern/tunnel'
 import type { GatewayEventOutcome } from '../incidents/gateway-events.js'
@@ -30,6 +31,8 @@ export interface GatewayIntelDeps {
     device: { orgId: string; deviceId: string },
     body: unknown,
   ) => Promise<GatewayEventOutcome>
+  /** Records events a gateway dropped from its queue under its cap (the audit log). */
+  recordLost: (device: { orgId: string; deviceId: string }, lost: IntelEventsLost) => Promise<void>
 }
 
 /**
@@ -37,7 +40,8 @@ export interface GatewayIntelDeps {
  * changes go to every registered gateway of the org (an offline one is reported as failed, not
  * retried: the analyst sees it and pushes again), the org's watched observables go to each
  * gateway when it connects and whenever a watch changes, and the gateways' event batches
- * (`intel.events`) are handed to the event handler one by one.
+ * (`intel.events`) are handed to the event handler one by one, with the count of events a
+ * gateway had to drop while the hub was away recorded.
  */
 export class GatewayIntel implements GatewayBlockPusher {
   constructor(private readonly deps: GatewayIntelDeps) {}
@@ -136,8 +140,11 @@ export class GatewayIntel implements GatewayBlockPusher {
       throw hubErrors.DEVICE_CALL_INVALID({
         reason: parsed.error.issues[0]?.message ?? 'invalid intel.events body',
       })
+    const { events, lost } = parsed.data
+    // Recorded first: a failure here fails the request, so the gateway reports the loss again.
+    if (lost) await this.deps.recordLost({ orgId: device.orgId, deviceId: device.deviceId }, lost)
     const results: IntelEventsResult['results'] = []
-    for (const body of parsed.data.events) {
+    for (const body of events) {
       const outcome = await this.deps.handleEvent(
         { orgId: device.orgId, deviceId: device.deviceId },
         body,

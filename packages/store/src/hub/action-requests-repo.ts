@@ -88,16 +88,17 @@ export class ActionRequestsRepo {
     return rows.map(toRequest)
   }
 
-  /** Marks pending requests past their expiry as expired; returns how many. */
-  async expire(orgId: string, now: number): Promise<number> {
-    const result = await this.db
+  /** Marks pending requests past their expiry as expired; returns them (as they now are). */
+  async expire(orgId: string, now: number): Promise<ActionRequest[]> {
+    const rows = await this.db
       .updateTable('action_requests')
       .set({ status: 'expired', decided_at: now, decided_by: 'system' })
       .where('org_id', '=', orgId)
       .where('status', '=', 'pending')
       .where('expires_at', '<=', now)
-      .executeTakeFirst()
-    return Number(result.numUpdatedRows)
+      .returningAll()
+      .execute()
+    return rows.map(toRequest)
   }
 
   /**

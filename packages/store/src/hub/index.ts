@@ -28,3 +28,8 @@ export {
   type TicketSubjectType,
 } from './tickets-repo.js'
 export { LoginFailuresRepo } from './login-failures-repo.js'
+export {
+  BlockPushPoliciesRepo,
+  type BlockPushPolicy,
+  type BlockPushPoliciesTable,
+} from './block-push-policies.js'

@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely'
 import type { AuditLogTable } from '../shared/audit-log.js'
+import type { BlockPushPoliciesSchema } from './block-push-policies.js'
 import type { CtiaSchema } from './ctia-tables.js'
 
 export interface OrgsTable {
@@ -226,7 +227,7 @@ export interface UserPreferencesTable {
   updated_at: number
 }
 
-export interface HubSchema extends CtiaSchema {
+export interface HubSchema extends CtiaSchema, BlockPushPoliciesSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
   users: UsersTable

@@ -82,15 +82,32 @@ export class ApprovalService {
   }
 
   async list(orgId: string, status?: ActionRequestStatus): Promise<ActionRequest[]> {
-    await this.deps.repo.expire(orgId, this.deps.clock.now())
+    await this.expire(orgId)
     return this.deps.repo.list(orgId, status)
   }
 
   async get(orgId: string, id: string): Promise<ActionRequest> {
-    await this.deps.repo.expire(orgId, this.deps.clock.now())
+    await this.expire(orgId)
     const request = await this.deps.repo.get(orgId, id)
     if (!request) throw hubErrors.APPROVAL_NOT_FOUND({ id })
     return request
+  }
+
+  /**
+   * Requests past their lifetime expire when the org's requests are next looked at (the update
+   * names each one once, so each expiry is audited once).
+   */
+  private async expire(orgId: string): Promise<void> {
+    for (const request of await this.deps.repo.expire(orgId, this.deps.clock.now()))
+      await this.deps.audit.record({
+        orgId,
+        actor: { type: 'system', id: 'postern-hub' },
+        source: 'system',
+        action: 'approval.expire',
+        target: { type: 'action_request', id: request.id },
+        outcome: 'success',
+        details: { actionId: request.actionId, observable: request.observable },
+      })
   }
 
   async decide(

@@ -10,6 +10,7 @@ import { retroCursorMigration } from './0303_retro_cursor.js'
 import { gatewayCloudMigration } from './0400-cloud.js'
 import { hubOutboxMigration } from './0700_hub_outbox.js'
 import { ribbonCredentialsMigration } from './0800_ribbon_credentials.js'
+import { hubOutboxLossesMigration } from './1000_hub_outbox_losses.js'
 import { mailPoliciesMigration } from './1010_mail_policies.js'
 
 /**
@@ -28,5 +29,6 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0400_cloud': gatewayCloudMigration,
   '0700_hub_outbox': hubOutboxMigration,
   '0800_ribbon_credentials': ribbonCredentialsMigration,
+  '1000_hub_outbox_losses': hubOutboxLossesMigration,
   '1010_mail_policies': mailPoliciesMigration,
 }

@@ -12,6 +12,7 @@ import { hubModulesMigration } from './0500_modules.js'
 import { hubActionRequestsMigration } from './0501_action_requests.js'
 import { hubTicketsMigration } from './0600_tickets.js'
 import { hubLoginFailuresMigration } from './0900_login_failures.js'
+import { hubBlockPushPoliciesMigration } from './1000_block_push_policies.js'
 import { hubUserPreferencesMigration } from './1020_user_preferences.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
@@ -27,5 +28,6 @@ export const hubMigrations: Record<string, DialectMigration> = {
   '0501_action_requests': hubActionRequestsMigration,
   '0600_tickets': hubTicketsMigration,
   '0900_login_failures': hubLoginFailuresMigration,
+  '1000_block_push_policies': hubBlockPushPoliciesMigration,
   '1020_user_preferences': hubUserPreferencesMigration,
 }
