@@ -35,7 +35,6 @@ export async function hubOutage(options: { messages: number; downMs: number }): 
   const downstream = await CountingDownstream.start()
   try {
     const { file: hubConfig, url: hubUrl } = await hubConfigFile(dir.path, {
-      tunnel: { heartbeatSeconds: 1 },
       // HUB_LISTENING, which the suite waits for, is an info line.
       log: { level: 'info' },
     })
@@ -60,7 +59,6 @@ export async function hubOutage(options: { messages: number; downMs: number }): 
         machineName: MACHINE,
         servers: { nam: hubUrl },
         settingsPollSeconds: 0.5,
-        heartbeatSeconds: 1,
         reconnectMinMs: 100,
         reconnectMaxSeconds: 1,
         requestTimeoutSeconds: 5,
