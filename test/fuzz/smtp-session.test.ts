@@ -37,13 +37,16 @@ const hostileLine = fc.oneof(
 )
 
 /**
- * Every reply line is a well-formed SMTP reply; every refusal carries an enhanced code, except
- * in a session that greeted with HELO (RFC 2034 §3: enhanced codes are for EHLO sessions).
+ * Counterexamples the fuzzer found, replayed first on every run. A refused EHLO (no hostname)
+ * came back without an enhanced code (CI, seed 547665678).
  */
-function checkReplies(text: string, helo: boolean): void {
+const FOUND: string[][] = [['EHLO\r\n', 'P¶D', 'BDAT!x\r\n', '-íéfo ']]
+
+/** Every reply line is a well-formed SMTP reply; every refusal carries an enhanced code. */
+function checkReplies(text: string): void {
   for (const line of text.split('\r\n').filter((l) => l !== '')) {
     expect(line).toMatch(/^[2-5]\d\d[ -]/)
-    if (!helo && /^[45]/.test(line)) expect(line).toMatch(/^[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3} /)
+    if (/^[45]/.test(line)) expect(line).toMatch(/^[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3} /)
   }
 }
 
@@ -74,12 +77,12 @@ describe('fuzz: SMTP sessions over real sockets against the gateway', () => {
             for (const line of lines) smtp.write(line)
             smtp.write('QUIT\r\n')
             await Promise.race([smtp.closedPromise, new Promise((r) => setTimeout(r, 2_000))])
-            checkReplies(smtp.pending(), lines.join('').toUpperCase().includes('HELO'))
+            checkReplies(smtp.pending())
           } finally {
             smtp.close()
           }
         }),
-        fuzzParameters('smtp-session'),
+        { ...fuzzParameters('smtp-session'), examples: FOUND.map((lines) => [lines]) },
       )
       // Still serving after all of it.
       const smtp = await RawSmtp.open(gw.smtpPort())

@@ -166,11 +166,14 @@ export class PosternConnection extends SMTPConnection implements WatchedSession 
   /**
    * Adds the enhanced status code (RFC 2034 §3) to replies made by the engine itself; our own
    * replies arrive with theirs already in the text. Greetings, EHLO lines and 3yz replies
-   * carry none (smtp-server passes `false` for those, RFC 2034 §3).
+   * carry none (smtp-server passes `false` for those, RFC 2034 §3). Refusals always carry one,
+   * including those smtp-server sends with `false` — a refused EHLO ("501 syntax: EHLO
+   * hostname"), a refused HELO — so that a client never has to parse free text to tell why.
    */
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    const refusal = code >= 400
     if (
-      context === false ||
+      (context === false && !refusal) ||
       Array.isArray(data) ||
       (code >= 300 && code < 400) ||
       (typeof data === 'string' && hasEnhancedCode(data))
@@ -178,6 +181,7 @@ export class PosternConnection extends SMTPConnection implements WatchedSession 
       super.send(code, data, false)
       return
     }
-    super.send(code, `${engineEnhancedCode(code, context)} ${data ?? ''}`.trimEnd(), false)
+    const enhanced = engineEnhancedCode(code, context === false ? undefined : context)
+    super.send(code, `${enhanced} ${data ?? ''}`.trimEnd(), false)
   }
 }
