@@ -4,7 +4,7 @@ import { call, errorText, type Transport } from '../shared/api.js'
 import type { HubApi, Incident } from '../shared/hub-api.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
 import { shortId } from './CasebooksPage.js'
-import { ExportButton } from './downloads.js'
+import { EntityExports } from './downloads.js'
 import { CreateTicket } from './TicketsPage.js'
 
 function StatusSelect({
@@ -184,18 +184,7 @@ function IncidentDetail({ hub, transport, id }: { hub: HubApi; transport: Transp
       </ActionForm>
       {message && <p role="status">{message}</p>}
       <div className="row">
-        <ExportButton
-          transport={transport}
-          label="Export STIX 2.1"
-          path={`/api/v1/incidents/${encodeURIComponent(id)}/stix`}
-          fileName={`${id}.stix.json`}
-        />
-        <ExportButton
-          transport={transport}
-          label="Export CTIM bundle"
-          path={`/ctia/bundle/export?ids=${encodeURIComponent(incident.id)}`}
-          fileName={`${id}.ctim.json`}
-        />
+        <EntityExports transport={transport} kind="incident" entityId={incident.id} shortId={id} />
       </div>
       <h2>Ticket</h2>
       <CreateTicket
