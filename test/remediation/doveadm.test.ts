@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BACKENDS } from '@postern/store/testing'
-import type { RequestContext } from '../../apps/gateway/src/remediation/index.js'
+import {
+  parseMailboxAddress,
+  type RequestContext,
+} from '../../apps/gateway/src/remediation/index.js'
 import { startDovecot, type DovecotServer } from '../support/dovecot.js'
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js'
 import { phishMessage, startRemediation, uniqueId, type RemediationHarness } from './support.js'
@@ -100,6 +103,16 @@ describe.each(BACKENDS)('doveadm HTTP API remediation on %s', (dialect) => {
         analyst,
       )
     }
+    await h.module.profiles.create(
+      {
+        name: 'wrong-key',
+        kind: 'doveadm',
+        domains: ['wrong-key.example'],
+        settings: { url: `http://${dovecot.host}:${dovecot.doveadmPort}/doveadm/v1` },
+        secrets: { apiKey: 'not-the-key' },
+      },
+      analyst,
+    )
   })
   afterAll(async () => {
     await h?.close()
@@ -262,16 +275,6 @@ describe.each(BACKENDS)('doveadm HTTP API remediation on %s', (dialect) => {
   })
 
   it('refuses a wrong API key as an unavailable mailbox', async () => {
-    await h.module.profiles.create(
-      {
-        name: 'wrong-key',
-        kind: 'doveadm',
-        domains: ['wrong-key.example'],
-        settings: { url: `http://${dovecot.host}:${dovecot.doveadmPort}/doveadm/v1` },
-        secrets: { apiKey: 'not-the-key' },
-      },
-      analyst,
-    )
     const { targets } = await h.module.service.remediate(
       {
         action: 'delete',
@@ -285,6 +288,16 @@ describe.each(BACKENDS)('doveadm HTTP API remediation on %s', (dialect) => {
       error: { code: 'GW_ERR_REMEDIATION_MAILBOX_UNAVAILABLE' },
     })
     expect(targets[0]?.error?.message).toContain('the API key was refused')
+  })
+
+  it.each([
+    ['a known mailbox', 'dovecot', 'alice@example.org', null],
+    ['an unknown mailbox', 'dovecot', 'ghost@example.org', 'GW_ERR_REMEDIATION_MAILBOX_UNKNOWN'],
+    ['a wrong API key', 'wrong-key', 'alice@example.org', 'GW_ERR_REMEDIATION_MAILBOX_UNAVAILABLE'],
+  ])('profile test with %s', async (_, profile, mailbox, code) => {
+    const testing = h.module.profiles.test(profile, parseMailboxAddress(mailbox))
+    if (code) await expect(testing).rejects.toMatchObject({ code })
+    else await expect(testing).resolves.toEqual({ profile })
   })
 })
 
