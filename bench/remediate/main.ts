@@ -1,7 +1,7 @@
 /**
  * `npm run bench:remediate`: one message delivered (LMTP) into N Dovecot mailboxes, then removed
  * with `delete` and with `forward-delete` through each profile kind that reaches Dovecot (IMAP
- * with a master user, same-host Maildir). Forwards go through Postfix's smtp-sink as the relay.
+ * with a master user, Dovecot's doveadm HTTP API, same-host Maildir). Forwards go through Postfix's smtp-sink as the relay.
  * Target (issue 4): 1 000 mailboxes in under 10 s.
  */
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -48,7 +48,11 @@ const program = new Command('bench:remediate')
     'skip the warm-up logins: Dovecot builds its indexes during the first remediation',
     false,
   )
-  .option('--profiles <list>', 'profile kinds to measure: imap,maildir', 'imap,maildir')
+  .option(
+    '--profiles <list>',
+    'profile kinds to measure: imap,doveadm,maildir',
+    'imap,doveadm,maildir',
+  )
   .option('--database <dialect>', 'sqlite or postgres', 'sqlite')
   .option('--json', 'print results as JSON', false)
   .option('--no-write', 'do not update docs/benchmarks.md')
@@ -78,19 +82,26 @@ const sink = startProcess(requireProgram('smtp-sink', 'postfix'), [
 const testDb = await createTestDatabase(options.database)
 const database = await Database.open<GatewaySchema>(testDb.target)
 await migrateToLatest(database, 'gateway')
+const config = remediationConfigSchema.parse({
+  forward: { address: 'soc@bench.example' },
+  relay: { host: '127.0.0.1', port: sinkPort, security: 'none', maxConnections: 8 },
+  concurrency: options.concurrency,
+  maxTargetsPerRun: Math.max(20_000, options.mailboxes),
+})
 const remediation: RemediationModule = createRemediationModule({
   database,
-  config: remediationConfigSchema.parse({
-    forward: { address: 'soc@bench.example' },
-    relay: { host: '127.0.0.1', port: sinkPort, security: 'none', maxConnections: 8 },
-    concurrency: options.concurrency,
-    maxTargetsPerRun: Math.max(20_000, options.mailboxes),
-  }),
+  config,
   box: SecretBox.fromKey(randomBytes(32)),
   logger: silentLogger(),
 })
 const context = { actor: { type: 'cli' as const, id: 'bench' }, source: 'cli' as const }
 
+/** Each action measured, with the forward scope it runs under (`remediation.forward.scope`). */
+const MEASURED = [
+  ['delete', 'mailbox'],
+  ['forward-delete', 'mailbox'],
+  ['forward-delete', 'message'],
+] as const
 const rows: Row[] = []
 try {
   await waitForPort(sinkPort)
@@ -130,6 +141,19 @@ try {
   )
   await remediation.profiles.create(
     {
+      name: 'doveadm',
+      kind: 'doveadm',
+      domains: [],
+      settings: {
+        url: `http://${dovecot.host}:${dovecot.doveadmPort}/doveadm/v1`,
+        maxConnections: options.concurrency,
+      },
+      secrets: { apiKey: dovecot.doveadmApiKey },
+    },
+    context,
+  )
+  await remediation.profiles.create(
+    {
       name: 'maildir',
       kind: 'maildir',
       domains: [],
@@ -139,7 +163,9 @@ try {
   )
   for (const kind of options.profiles.split(',').map((p) => p.trim())) {
     await remediation.profiles.update(kind, { domains: ['bench.example'] }, context)
-    for (const action of ['delete', 'forward-delete'] as const) {
+    for (const [action, scope] of MEASURED) {
+      // The service reads the forward scope at each forward: one module serves both.
+      config.forward.scope = scope
       const messageId = `bench.${randomBytes(8).toString('hex')}@evil.test`
       await deliver(dovecot, messageId, users)
       const dovecotBefore = sampleProcessTree(dovecot.pid, { memory: false }).cpuMs
@@ -154,9 +180,10 @@ try {
       const gatewayCpuSeconds = (cpu.user + cpu.system) / 1e6
       const dovecotCpuSeconds =
         (sampleProcessTree(dovecot.pid, { memory: false }).cpuMs - dovecotBefore) / 1000
+      const label = action === 'delete' ? action : `${action} (forward per ${scope})`
       rows.push({
         profile: kind,
-        action,
+        action: label,
         mailboxes: users.length,
         done: run.counts.done,
         seconds,
@@ -171,7 +198,7 @@ try {
             : 'n/a (< 1 000)',
       })
       process.stderr.write(
-        `${kind} ${action}: ${run.counts.done}/${users.length} in ${seconds.toFixed(2)} s (gateway CPU ${gatewayCpuSeconds.toFixed(2)} s, Dovecot CPU ${dovecotCpuSeconds.toFixed(2)} s)\n`,
+        `${kind} ${label}: ${run.counts.done}/${users.length} in ${seconds.toFixed(2)} s (gateway CPU ${gatewayCpuSeconds.toFixed(2)} s, Dovecot CPU ${dovecotCpuSeconds.toFixed(2)} s)\n`,
       )
     }
     await remediation.profiles.update(kind, { domains: [] }, context)

@@ -43,6 +43,9 @@ export interface DovecotServer {
   pid: number
   imapPort: number
   lmtpPort: number
+  /** Dovecot's doveadm HTTP API (`/doveadm/v1`), authenticated with `doveadmApiKey`. */
+  doveadmPort: number
+  doveadmApiKey: string
   master: { user: string; password: string }
   /** Root under which every mailbox lives as `<root>/<domain>/<local>/Maildir`. */
   mailRoot: string
@@ -102,6 +105,8 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
 
   const imapPort = await freePort()
   const lmtpPort = await freePort()
+  const doveadmPort = await freePort()
+  const doveadmApiKey = randomBytes(18).toString('base64url')
   const maildirTemplate = join(mailRoot, '%d', '%n', 'Maildir')
   const config = `
 base_dir = ${dir.path}/run
@@ -109,6 +114,7 @@ state_dir = ${dir.path}/state
 log_path = ${dir.path}/dovecot.log
 instance_name = postern-test-${randomBytes(4).toString('hex')}
 protocols = imap lmtp
+doveadm_api_key = ${doveadmApiKey}
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -184,6 +190,15 @@ service lmtp {
     port = ${lmtpPort}
   }
 }
+service doveadm {
+  inet_listener http {
+    address = 127.0.0.1
+    port = ${doveadmPort}
+  }
+  # Reuse doveadm server processes across connections (the default forks one per connection).
+  service_count = 1000
+  process_min_avail = 2
+}
 service auth {
   client_limit = ${Math.max(1000, (options.processLimit ?? 256) * 4)}
 }
@@ -202,7 +217,7 @@ default_client_limit = ${Math.max(1000, (options.processLimit ?? 256) * 4)}
   }
   try {
     await Promise.race([
-      Promise.all([waitForPort(imapPort), waitForPort(lmtpPort)]),
+      Promise.all([waitForPort(imapPort), waitForPort(lmtpPort), waitForPort(doveadmPort)]),
       proc.exited.then((code) => {
         throw new Error(`dovecot exited (${code}):\n${proc.output()}\n${readLog()}`)
       }),
@@ -254,6 +269,8 @@ default_client_limit = ${Math.max(1000, (options.processLimit ?? 256) * 4)}
     pid: proc.child.pid ?? 0,
     imapPort,
     lmtpPort,
+    doveadmPort,
+    doveadmApiKey,
     master,
     mailRoot,
     maildirTemplate,

@@ -228,7 +228,7 @@ export const gwErrors = defineErrors('GW', {
   },
   REMEDIATION_CHAIN_INVALID: {
     message: 'Chained profile "{name}" is invalid: {reason}',
-    hint: 'A chain lists existing imap, maildir or graph profiles, each once, and never another chain.',
+    hint: 'A chain lists existing imap, doveadm, maildir or graph profiles, each once, and never another chain.',
     status: 400,
   },
   REMEDIATION_NO_PROFILE: {

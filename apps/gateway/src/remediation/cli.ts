@@ -60,6 +60,7 @@ interface RunResult {
 /** Secret field of each profile kind, read with --secret-stdin or a prompt. */
 const SECRET_FIELD: Record<ProfileKind, string | null> = {
   imap: 'masterPassword',
+  doveadm: 'apiKey',
   graph: 'clientSecret',
   maildir: null,
   chained: null,

@@ -70,6 +70,12 @@ export const remediationConfigSchema = z
           .positive()
           .default(50 * 1024 * 1024)
           .describe('Largest original message that is fetched from a mailbox and forwarded'),
+        scope: z
+          .enum(['mailbox', 'message'])
+          .default('mailbox')
+          .describe(
+            'mailbox: one forward per mailbox copy (the SOC sees each copy as delivered); message: one forward per Message-ID per run, taken from the first mailbox that has it, so that a campaign to thousands of mailboxes sends one mail, not thousands',
+          ),
       })
       .strict()
       .prefault({})

@@ -14,6 +14,8 @@ export interface ForwardRequest {
   action: string
   reason: string
   requestedBy: string
+  /** `message`: this one forward stands for every mailbox of the run that had the message. */
+  scope: 'mailbox' | 'message'
 }
 
 type RelayConfig = NonNullable<RemediationConfig['relay']>
@@ -65,7 +67,9 @@ export class Forwarder {
         text: [
           `This message was ${request.action === 'forward' ? 'forwarded' : 'forwarded and deleted'} by Postern mailbox remediation.`,
           '',
-          `Mailbox:     ${request.mailbox}`,
+          request.scope === 'message'
+            ? `Mailbox:     ${request.mailbox} (copy forwarded; the run's results list every mailbox that had it)`
+            : `Mailbox:     ${request.mailbox}`,
           `Message-ID:  <${request.messageId}>`,
           `MID:         ${request.mids.join(', ') || '(not tracked)'}`,
           `Run:         ${request.runId}`,

@@ -47,6 +47,26 @@ export const imapSettingsSchema = z
   })
   .strict()
 
+/** Dovecot's doveadm HTTP API (`doveadm_api_key`, `service doveadm { inet_listener http }`). */
+export const doveadmSettingsSchema = z
+  .object({
+    url: z
+      .string()
+      .url()
+      .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+      .describe('doveadm HTTP API endpoint, e.g. https://mail.example.org:8080/doveadm/v1'),
+    rejectUnauthorized: z.boolean().default(true).describe('Verify the server certificate'),
+    mailboxLogin: z
+      .enum(['address', 'local'])
+      .default('address')
+      .describe('doveadm user name of a mailbox: its full address or its local part'),
+    trashFolder: z.string().min(1).default('Trash').describe('Folder used in trash delete mode'),
+    deleteMode,
+    maxConnections,
+    timeoutMs: z.number().int().positive().default(30_000).describe('Timeout per API request'),
+  })
+  .strict()
+
 /** A mailbox server on the same host storing Maildir (Dovecot, Courier, Postfix local). */
 export const maildirSettingsSchema = z
   .object({
@@ -106,6 +126,7 @@ export const chainedSettingsSchema = z
 
 export const secretSchemas = {
   imap: z.object({ masterPassword: z.string().min(1) }).strict(),
+  doveadm: z.object({ apiKey: z.string().min(1) }).strict(),
   maildir: z.object({}).strict(),
   graph: z.object({ clientSecret: z.string().min(1) }).strict(),
   chained: z.object({}).strict(),
@@ -113,6 +134,7 @@ export const secretSchemas = {
 
 export const settingsSchemas = {
   imap: imapSettingsSchema,
+  doveadm: doveadmSettingsSchema,
   maildir: maildirSettingsSchema,
   graph: graphSettingsSchema,
   chained: chainedSettingsSchema,
@@ -122,6 +144,7 @@ export type ProfileKind = keyof typeof settingsSchemas
 export const PROFILE_KINDS = Object.keys(settingsSchemas) as ProfileKind[]
 
 export type ImapSettings = z.output<typeof imapSettingsSchema>
+export type DoveadmSettings = z.output<typeof doveadmSettingsSchema>
 export type MaildirSettings = z.output<typeof maildirSettingsSchema>
 export type GraphSettings = z.output<typeof graphSettingsSchema>
 export type ChainedSettings = z.output<typeof chainedSettingsSchema>

@@ -7,6 +7,7 @@ import type {
 } from '@postern/store'
 import type { MailboxAdapter } from './adapter.js'
 import { ChainedAdapter } from './adapters/chained.js'
+import { DoveadmAdapter } from './adapters/doveadm.js'
 import { GraphAdapter } from './adapters/graph.js'
 import { ImapAdapter } from './adapters/imap.js'
 import { MaildirAdapter } from './adapters/maildir.js'
@@ -18,6 +19,7 @@ import {
   secretSchemas,
   settingsSchemas,
   type ChainedSettings,
+  type DoveadmSettings,
   type GraphSettings,
   type ImapSettings,
   type MaildirSettings,
@@ -48,7 +50,7 @@ export const profileCreateSchema = z
     name: profileNameSchema,
     kind: z
       .enum(PROFILE_KINDS as [ProfileKind, ...ProfileKind[]])
-      .describe('imap, maildir, graph or chained'),
+      .describe('imap, doveadm, maildir, graph or chained'),
     description: z.string().max(500).default('').describe('Free text for operators'),
     domains: domainsSchema.default([]),
     enabled: z.boolean().default(true).describe('Disabled profiles are not used to remediate'),
@@ -58,7 +60,9 @@ export const profileCreateSchema = z
     secrets: z
       .record(z.string(), z.string())
       .default({})
-      .describe('imap: masterPassword; graph: clientSecret. Stored encrypted, never returned'),
+      .describe(
+        'imap: masterPassword; doveadm: apiKey; graph: clientSecret. Stored encrypted, never returned',
+      ),
   })
   .strict()
 
@@ -253,6 +257,12 @@ export class RemediationProfiles {
           stored.name,
           settings as ImapSettings,
           this.unseal(stored, 'masterPassword'),
+        )
+      case 'doveadm':
+        return new DoveadmAdapter(
+          stored.name,
+          settings as DoveadmSettings,
+          this.unseal(stored, 'apiKey'),
         )
       case 'maildir':
         return new MaildirAdapter(stored.name, settings as MaildirSettings)

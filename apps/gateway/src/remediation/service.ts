@@ -203,10 +203,11 @@ export class RemediationService {
       }
     }
     const routes = this.runRoutes()
+    const forwards: RunForwards = new Map()
     await Promise.all(
       groupByMailbox(todo).map((mailboxTargets) =>
         this.limit(() =>
-          this.remediateMailbox(run, mailboxTargets, routes, log, (target) =>
+          this.remediateMailbox(run, mailboxTargets, routes, forwards, log, (target) =>
             forwardedBefore.has(`${target.messageId}\n${target.recipient}`),
           ),
         ),
@@ -247,6 +248,7 @@ export class RemediationService {
     run: RemediationRun,
     targets: RemediationTarget[],
     routes: RunRoutes,
+    forwards: RunForwards,
     log: Logger,
     forwardedBefore: (target: RemediationTarget) => boolean,
   ): Promise<void> {
@@ -260,6 +262,7 @@ export class RemediationService {
             run,
             { ...target, forwarded },
             routes,
+            forwards,
             slot,
             log,
           )
@@ -297,6 +300,7 @@ export class RemediationService {
     run: RemediationRun,
     target: RemediationTarget,
     routes: RunRoutes,
+    forwards: RunForwards,
     slot: SessionSlot,
     log: Logger,
   ): Promise<TargetUpdate> {
@@ -312,7 +316,7 @@ export class RemediationService {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.withTimeout(target.recipient, slot, (deadline) =>
-          this.work(run, target, state, routes, slot, deadline),
+          this.work(run, target, state, routes, forwards, slot, deadline),
         )
         state.error = null
         return state
@@ -347,6 +351,7 @@ export class RemediationService {
     target: RemediationTarget,
     state: TargetUpdate,
     routes: RunRoutes,
+    forwards: RunForwards,
     slot: SessionSlot,
     deadline: Deadline,
   ): Promise<void> {
@@ -363,6 +368,8 @@ export class RemediationService {
     try {
       state.profile = session.profile
       const hits = await session.find(target.messageId)
+      // A chained session may have moved on to another member during the search.
+      state.profile = session.profile
       const wantsForward = run.action !== 'delete'
       const wantsDelete = run.action !== 'forward'
       if (hits.length === 0) {
@@ -373,7 +380,13 @@ export class RemediationService {
       }
       state.folders = [...new Set(hits.map((h) => h.folder))]
       if (wantsForward && !state.forwarded) {
-        await this.forward(run, target, session, hits[0] as MailboxHit)
+        const hit = hits[0] as MailboxHit
+        if (this.options.config.forward.scope === 'message') {
+          // The first mailbox to get here forwards; the others wait for that one forward.
+          await memo(forwards, target.messageId, () => this.forward(run, target, session, hit))
+        } else {
+          await this.forward(run, target, session, hit)
+        }
         state.forwarded = true
         // Stored at once: a crash or timeout before the delete must not forward again.
         await this.options.runs.updateTarget(target.id, { ...state, status: 'pending' })
@@ -411,6 +424,7 @@ export class RemediationService {
     hit: MailboxHit,
   ): Promise<void> {
     const requestedBy = `${run.actor.type} ${run.actor.id} via ${run.source}`
+    const scope = this.options.config.forward.scope
     if (session.forward) {
       await session.forward(
         hit,
@@ -432,6 +446,7 @@ export class RemediationService {
       action: run.action,
       reason: run.reason,
       requestedBy,
+      scope,
     })
   }
 
@@ -540,6 +555,9 @@ function groupByMailbox(targets: RemediationTarget[]): RemediationTarget[][] {
   }
   return [...groups.values()]
 }
+
+/** Forwards of a run by Message-ID, when one forward covers every mailbox (`forward.scope`). */
+type RunForwards = Map<string, Promise<void>>
 
 interface RunRoutes {
   resolve(domain: string): Promise<string | null>

@@ -5,7 +5,7 @@ import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
 import { useOutcome } from './outcome.js'
 import { SelectField } from './SelectField.js'
 
-type Kind = 'imap' | 'maildir' | 'graph' | 'chained'
+type Kind = 'imap' | 'doveadm' | 'maildir' | 'graph' | 'chained'
 
 interface Profile {
   name: string
@@ -34,6 +34,11 @@ const KINDS: Record<
     },
     secret: 'masterPassword',
     label: 'Master password',
+  },
+  doveadm: {
+    settings: { url: 'https://mail.example.com:8080/doveadm/v1' },
+    secret: 'apiKey',
+    label: 'doveadm API key',
   },
   maildir: { settings: { pathTemplate: '/var/vmail/%d/%n/Maildir' }, secret: null, label: '' },
   graph: {

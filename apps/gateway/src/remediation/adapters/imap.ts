@@ -4,7 +4,7 @@ import type { MailboxAdapter, MailboxHit, MailboxSession } from '../adapter.js'
 import { gwErrors } from '../../errors.js'
 import { normalizeMessageId, type MailboxAddress } from '../mailbox-address.js'
 import type { ImapSettings } from '../profile-kinds.js'
-import { readCapped } from './read-capped.js'
+import { readCapped, refuseOversized } from './read-capped.js'
 
 /**
  * IMAP remediation through a master/admin user: one connection per mailbox, logged in as the
@@ -144,13 +144,7 @@ class ImapSession implements MailboxSession {
   }
 
   async fetchRaw(hit: MailboxHit, maxBytes: number): Promise<Buffer> {
-    if (hit.size !== undefined && hit.size > maxBytes) {
-      throw gwErrors.REMEDIATION_MESSAGE_TOO_LARGE({
-        mailbox: this.mailbox,
-        size: hit.size,
-        limit: maxBytes,
-      })
-    }
+    refuseOversized(hit, maxBytes, this.mailbox)
     await this.select(hit.folder)
     const download = await this.guard(`FETCH BODY[] in ${hit.folder}`, () =>
       this.client.download(hit.ref, undefined, { uid: true }),

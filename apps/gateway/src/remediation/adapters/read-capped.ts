@@ -1,4 +1,13 @@
 import type { Readable } from 'node:stream'
+import type { MailboxHit } from '../adapter.js'
+import { gwErrors } from '../../errors.js'
+
+/** Refuses, before fetching it, a hit whose size the server reported above `maxBytes`. */
+export function refuseOversized(hit: MailboxHit, maxBytes: number, mailbox: string): void {
+  if (hit.size !== undefined && hit.size > maxBytes) {
+    throw gwErrors.REMEDIATION_MESSAGE_TOO_LARGE({ mailbox, size: hit.size, limit: maxBytes })
+  }
+}
 
 /** Reads a stream into memory, failing with `tooLarge()` as soon as it passes `maxBytes`. */
 export async function readCapped(
