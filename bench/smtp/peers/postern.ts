@@ -64,19 +64,17 @@ export async function startPostern(
   const configFile = join(context.dir, 'gateway.yaml')
   writeFileSync(
     configFile,
-    renderConfigFile(
-      {
-        ...posternConfig(options.variant, {
-          dataDir,
-          // Port 0: the gateway binds free ports and prints them in its ready line.
-          smtpPort: 0,
-          httpPort: 0,
-          sinkPort: context.sinkPort,
-          ...(options.scanners ? { scanners: options.scanners } : {}),
-        }),
-        ...options.cluster,
-      },
-    ),
+    renderConfigFile({
+      ...posternConfig(options.variant, {
+        dataDir,
+        // Port 0: the gateway binds free ports and prints them in its ready line.
+        smtpPort: 0,
+        httpPort: 0,
+        sinkPort: context.sinkPort,
+        ...(options.scanners ? { scanners: options.scanners } : {}),
+      }),
+      ...options.cluster,
+    }),
   )
   // Only the file configures the gateway: POSTERN_* overrides from the caller's shell are dropped.
   const env = Object.fromEntries(
