@@ -15,9 +15,9 @@ import {
   type RelayError,
   type SigningKey,
 } from '@postern/relay'
-import type { Device, DevicesRepo } from '@postern/store'
 import { z } from 'zod'
 import type { KeyStore } from '../../auth/key-store.js'
+import type { DeviceName } from '../../orgs/org-cache.js'
 import type { DeviceTunnel } from '../../tunnel/device-tunnel.js'
 import type { InvestigateConfig } from '../config.js'
 import type { ResolvedModule } from '../modules/module-service.js'
@@ -61,13 +61,14 @@ export interface ModuleErrorEntry extends ModuleIdentity, RelayError {
 /** One call: a relay module, or one gateway of the email module. */
 export interface LegResult {
   identity: ModuleIdentity
-  device?: Pick<Device, 'id' | 'name' | 'hostname'>
+  device?: DeviceName
   data?: unknown
   errors: RelayError[]
 }
 
 export interface FanOutDeps {
-  devices: DevicesRepo
+  /** The organisation's registered devices (the org cache's, read on every call). */
+  devices: (orgId: string) => Promise<readonly DeviceName[]>
   tunnel: DeviceTunnel
   keys: KeyStore
   publicUrl: () => string
@@ -130,7 +131,7 @@ export class FanOut {
       options.onLeg?.(position, leg)
       return leg
     }
-    let orgDevices: Device[] | undefined
+    let orgDevices: readonly DeviceName[] | undefined
     for (const module of modules) {
       const identity = identityOf(module)
       if (module.kind === 'relay') {
@@ -143,7 +144,7 @@ export class FanOut {
         )
         continue
       }
-      orgDevices ??= await this.deps.devices.list(orgId)
+      orgDevices ??= await this.deps.devices(orgId)
       const wanted = module.settings.devices
       const devices =
         wanted === 'all' ? orgDevices : orgDevices.filter((d) => wanted.includes(d.id))
@@ -232,7 +233,7 @@ export class FanOut {
 
   private async callGateway(
     orgId: string,
-    device: Device,
+    device: DeviceName,
     identity: ModuleIdentity,
     route: FanOutRoute,
     body: unknown,
