@@ -413,12 +413,25 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
       detections: ['virus', 'malicious_url', 'retro_remediation', 'blocked_user'],
       window_minutes: 30,
     })
-    await page.getByLabel('Integration name').fill('IT desk')
+    await page.getByLabel('Integration name', { exact: true }).fill('IT desk')
     await page.getByLabel('Webhook URL').fill(receiver.url)
     await page.getByLabel('Signing secret', { exact: false }).fill('a webhook signing secret')
     await page.getByRole('button', { name: 'Add webhook integration' }).click()
     await page.getByRole('table', { name: 'Ticket integrations' }).getByText('IT desk').waitFor()
     expect(await page.content()).not.toContain('a webhook signing secret')
+    await page.getByLabel('E-mail integration name').fill('IT desk mail')
+    await page.getByLabel('SMTP server').fill(soc.host)
+    await page.getByLabel('SMTP port').fill(String(soc.port))
+    await page.getByLabel('SMTP security').selectOption('none')
+    await page.getByLabel('From address').fill('postern-hub@example.org')
+    await page.getByLabel('To addresses (comma-separated)').fill('it-desk@example.org')
+    await page.getByRole('button', { name: 'Add e-mail integration' }).click()
+    await page
+      .getByRole('table', { name: 'Ticket integrations' })
+      .getByRole('row')
+      .filter({ hasText: 'IT desk mail' })
+      .filter({ hasText: 'it-desk@example.org' })
+      .waitFor()
 
     await page.getByRole('link', { name: 'Casebooks' }).click()
     await page
@@ -433,12 +446,20 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
     expect(receiver.bodies).toEqual([
       expect.objectContaining({ title: `Casebook: URL ${CAMPAIGN_URL}`, subject_type: 'casebook' }),
     ])
+    // The same casebook to the IT desk by e-mail, through the real SMTP server: two tickets.
+    await page.getByLabel('Ticket integration').selectOption({ label: 'IT desk mail (email)' })
+    await page.getByRole('button', { name: 'Create ticket' }).click()
+    const mailed = await waitFor(() =>
+      soc.messages.find((m) => m.to.includes('it-desk@example.org')),
+    )
+    expect(mailed.parsed.subject).toContain(`Casebook: URL ${CAMPAIGN_URL}`)
     await page.getByRole('link', { name: 'Tickets' }).click()
     await page
       .getByRole('table', { name: 'Tickets' })
       .getByRole('row')
       .filter({ hasText: `Casebook: URL ${CAMPAIGN_URL}` })
       .filter({ hasText: 'sent' })
+      .nth(1)
       .waitFor()
     expect(await hub.problems()).toEqual([])
   })

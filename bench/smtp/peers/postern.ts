@@ -42,6 +42,8 @@ export async function posternAvailability(version: string): Promise<Availability
 export interface PosternStartOptions {
   variant: PosternVariant
   scanners?: ScannerEndpoints
+  /** A node of a gateway cluster: the shared PostgreSQL database and this node's number. */
+  cluster?: { database: string; nodeNumber: number }
 }
 
 /** Raised when the gateway refuses the bench's configuration: the row is then "not available". */
@@ -63,14 +65,17 @@ export async function startPostern(
   writeFileSync(
     configFile,
     renderConfigFile(
-      posternConfig(options.variant, {
-        dataDir,
-        // Port 0: the gateway binds free ports and prints them in its ready line.
-        smtpPort: 0,
-        httpPort: 0,
-        sinkPort: context.sinkPort,
-        ...(options.scanners ? { scanners: options.scanners } : {}),
-      }),
+      {
+        ...posternConfig(options.variant, {
+          dataDir,
+          // Port 0: the gateway binds free ports and prints them in its ready line.
+          smtpPort: 0,
+          httpPort: 0,
+          sinkPort: context.sinkPort,
+          ...(options.scanners ? { scanners: options.scanners } : {}),
+        }),
+        ...options.cluster,
+      },
     ),
   )
   // Only the file configures the gateway: POSTERN_* overrides from the caller's shell are dropped.

@@ -49,8 +49,11 @@ export type IntelEventsPush = z.infer<typeof intelEventsPush>
 
 /**
  * One result per event, in order. `retry: true` means the hub could not process it now (its
- * database is away): keep it and send it again; anything else is done with (taken, or refused
- * for good because the body is invalid — resending would be refused again).
+ * database is away): keep it and send it again later; anything else is done with (taken, or
+ * refused for good because the body is invalid — resending would be refused again). Fewer
+ * results than events means the hub stopped at its time budget for one request (a gateway
+ * catching up after an outage must not wait on a batch longer than its request timeout): the
+ * events without a result were not looked at and go again at once.
  */
 export const intelEventsResult = z
   .object({

@@ -29,12 +29,22 @@ const isCampaign = (id: number) => id % 10 === 3
  * once the hub is back on the same address, reconnects by itself and sends them, so the hub
  * groups the whole campaign — before, during and after the outage — into one incident.
  */
-export async function hubOutage(options: { messages: number; downMs: number }): Promise<void> {
+export async function hubOutage(options: {
+  messages: number
+  downMs: number
+  /** Tunnel heartbeat of both ends; a short one proves the hub answers it while catching up. */
+  heartbeatSeconds?: number
+}): Promise<void> {
+  const heartbeat =
+    options.heartbeatSeconds === undefined
+      ? undefined
+      : { heartbeatSeconds: options.heartbeatSeconds }
   const dir = tempDir('postern-hub-outage-')
   const processes: RunningProcess[] = []
   const downstream = await CountingDownstream.start()
   try {
     const { file: hubConfig, url: hubUrl } = await hubConfigFile(dir.path, {
+      ...(heartbeat ? { tunnel: heartbeat } : {}),
       // HUB_LISTENING, which the suite waits for, is an info line.
       log: { level: 'info' },
     })
@@ -59,6 +69,7 @@ export async function hubOutage(options: { messages: number; downMs: number }): 
         machineName: MACHINE,
         servers: { nam: hubUrl },
         settingsPollSeconds: 0.5,
+        ...heartbeat,
         reconnectMinMs: 100,
         reconnectMaxSeconds: 1,
         requestTimeoutSeconds: 5,
@@ -132,11 +143,14 @@ export async function hubOutage(options: { messages: number; downMs: number }): 
       const caughtUpMs = Date.now() - upAt
 
       const accessToken = await clientAccessToken(hubUrl, client)
+      // What the hub showed last, for the message if it never shows the whole campaign.
+      let seen = 'nothing yet'
       const incidentMids = await waitFor(
         async () => {
           const found = (
             await getJson(hubUrl, accessToken, '/ctia/incident/search?limit=100')
           ).filter((i: Json) => String(i.title).includes(CAMPAIGN_URL))
+          seen = `${found.length} incident(s)`
           if (found.length !== 1) return false
           const bundle = await getJson(
             hubUrl,
@@ -150,10 +164,19 @@ export async function hubOutage(options: { messages: number; downMs: number }): 
                 .map((o: Json) => String(o.value)),
             ),
           )
+          seen = `one incident with ${mids.size} messages in ${bundle.casebooks?.length ?? 0} casebook(s)`
           return mids.size === campaign.length ? mids : false
         },
         { timeoutMs: 60_000, what: `one incident with the ${campaign.length} campaign messages` },
-      )
+      ).catch(async (err: unknown) => {
+        const events = await gatewayDb.db
+          .selectFrom('hub_outbox')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst()
+        throw new Error(
+          `${(err as Error).message}; the hub showed ${seen}; the gateway's outbox holds ${events?.n ?? '?'}`,
+        )
+      })
       expect(incidentMids.size).toBe(campaign.length)
       expect(downstream.duplicates).toBe(0)
       const metrics = await gw.metrics()

@@ -151,7 +151,8 @@ export class CloudConnector {
   /**
    * Sends the outbox oldest first in batches; the hub answers per event, and only what it took
    * (or refused for good) leaves the queue. Stops at the first event the hub asks to retry, so
-   * order is kept. Events past the queue's age limit are dropped first, and the count of
+   * order is kept; goes on at once when the hub answered for only part of a batch (its time
+   * budget per request). Events past the queue's age limit are dropped first, and the count of
    * dropped events goes with the next batch (alone if nothing else is queued).
    */
   private async sendOutbox(): Promise<void> {
@@ -181,9 +182,14 @@ export class CloudConnector {
         )
       }
       const done: number[] = []
+      let retryLater = false
       for (const [index, item] of items.entries()) {
         const result = reply.results[index]
-        if (!result || result.retry) break
+        if (!result) break
+        if (result.retry) {
+          retryLater = true
+          break
+        }
         if (!result.ok)
           this.logger.warn(
             { event: 'HUB_EVENT_REFUSED', outboxId: item.id, reason: result.error ?? null },
@@ -192,7 +198,7 @@ export class CloudConnector {
         done.push(item.id)
       }
       await this.outbox.remove(done)
-      if (done.length < items.length) return
+      if (retryLater || done.length === 0) return
     }
   }
 

@@ -114,7 +114,6 @@ export function createPrivateIntel(deps: PrivateIntelDeps): PrivateIntel {
     autoIncidents: new AutoIncidents({
       entities,
       incidents,
-      casebooks,
       campaigns: incidentStore,
       logger,
     }),

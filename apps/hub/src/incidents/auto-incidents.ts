@@ -1,7 +1,7 @@
 import type { Logger } from '@postern/core'
+import { CASEBOOK_MAX_OBSERVABLES, CASEBOOK_MAX_TEXTS } from '@postern/ctim'
 import type { CtiaEntity, IncidentStore } from '@postern/store'
 import type { Caller } from '../casebooks/caller.js'
-import type { CasebookService } from '../casebooks/casebook-service.js'
 import type { CtiaEntityService } from '../casebooks/ctia-entity-service.js'
 import type { IncidentService } from './incident-service.js'
 
@@ -72,7 +72,6 @@ export class AutoIncidents {
     private readonly deps: {
       entities: CtiaEntityService
       incidents: IncidentService
-      casebooks: CasebookService
       campaigns: IncidentStore
       logger: Logger
     },
@@ -157,27 +156,39 @@ export class AutoIncidents {
       },
       { source: 'tunnel' },
     )
+    const casebook = await this.linkCasebook(caller, event, incident.id, title, observables)
+    return { incident, casebook }
+  }
+
+  /** A new casebook with the message's observables and note, linked to the incident. */
+  private async linkCasebook(
+    caller: Caller,
+    event: DetectionEvent,
+    incidentId: string,
+    title: string,
+    observables: { type: string; value: string }[],
+  ): Promise<CtiaEntity> {
     const casebook = await this.deps.entities.create(
       caller,
       'casebook',
       {
         title,
-        short_description: `Observables of incident ${incident.id}`,
+        short_description: `Observables of incident ${incidentId}`,
         observables,
         texts: [{ type: 'note', text: describeMessage(event) }],
         tlp: 'amber',
-        timestamp: when,
+        timestamp: new Date(event.at).toISOString(),
         source: `Postern gateway ${event.deviceId}`,
       },
       { source: 'tunnel' },
     )
     await this.deps.incidents.link(
       caller,
-      incident.id,
+      incidentId,
       { casebook_id: casebook.id },
       { source: 'tunnel' },
     )
-    return { incident, casebook }
+    return casebook
   }
 
   private async group(
@@ -187,22 +198,42 @@ export class AutoIncidents {
     observables: { type: string; value: string }[],
   ): Promise<AutoIncidentResult> {
     await this.deps.campaigns.touchCampaign(event.orgId, event.detection, event.key, event.at)
-    const [casebook] = await this.deps.incidents.linkedCasebooks(caller, incidentId)
-    if (casebook) {
-      await this.deps.casebooks.operate(caller, casebook.id, 'observables', 'add', observables, {
-        source: 'tunnel',
-      })
-      await this.deps.casebooks.operate(
-        caller,
-        casebook.id,
-        'texts',
-        'add',
-        [{ type: 'note', text: describeMessage(event) }],
-        { source: 'tunnel' },
-      )
+    const linked = await this.deps.incidents.linkedCasebooks(caller, incidentId)
+    // An analyst who unlinked every casebook chose not to collect the campaign's messages.
+    if (linked.length === 0) return { outcome: 'grouped', incidentId }
+    const withRoom = linked.find((c) => hasRoomFor(c, observables.length))
+    if (!withRoom) {
+      // A campaign bigger than one casebook holds goes on in another linked to the incident,
+      // rather than failing every further message (and holding up the gateway's queue).
+      const title = `${LABEL[event.detection].title}: ${event.key.value}`.slice(0, 1000)
+      const part = `${title} (part ${linked.length + 1})`
+      const casebook = await this.linkCasebook(caller, event, incidentId, part, observables)
+      return { outcome: 'grouped', incidentId, casebookId: casebook.id }
     }
-    return { outcome: 'grouped', incidentId, ...(casebook ? { casebookId: casebook.id } : {}) }
+    // Observables and note in one change: one read and write of a casebook that grows with
+    // the campaign, and no casebook holding a message's observables without its note.
+    await this.deps.entities.patch(
+      caller,
+      'casebook',
+      withRoom.id,
+      { observables, texts: [{ type: 'note', text: describeMessage(event) }] },
+      'add',
+      { source: 'tunnel', action: 'message.add' },
+    )
+    return { outcome: 'grouped', incidentId, casebookId: withRoom.id }
   }
+}
+
+/** Whether a casebook can take one more message: its observables and one note. */
+function hasRoomFor(casebook: CtiaEntity, observables: number): boolean {
+  const listed = (field: string) => {
+    const value = casebook.doc[field]
+    return Array.isArray(value) ? value.length : 0
+  }
+  return (
+    listed('observables') + observables <= CASEBOOK_MAX_OBSERVABLES &&
+    listed('texts') < CASEBOOK_MAX_TEXTS
+  )
 }
 
 /** The campaign key plus what identifies the message, as CTIM observables. */

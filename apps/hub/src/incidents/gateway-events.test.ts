@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BACKENDS } from '@postern/store/testing'
 import { startPrivateIntelHarness, type PrivateIntelHarness } from '../casebooks/testing.js'
+import { CASEBOOK_MAX_TEXTS } from '@postern/ctim'
 import { GATEWAY_EVENT_TOPIC, onGatewayEvent } from '../casebooks/mount.js'
+import type { AutoIncidentResult } from './auto-incidents.js'
 
 const ALICE = 'Bearer test:org-a:alice'
 const GW = { orgId: 'org-a', deviceId: 'gw-1' }
@@ -76,6 +78,41 @@ describe.each(BACKENDS)('gateway events on %s', (dialect) => {
     ).toBe(400)
     const audited = await h.audit.list({ orgId: 'org-a', action: 'incident.auto_policy.update' })
     expect(audited.total).toBe(1)
+  })
+
+  it('goes on in a second casebook linked to the incident when the first is full', async () => {
+    await api('PUT', '/api/v1/incidents/auto-policy', { detections: ['virus'], window_minutes: 60 })
+    const bigCampaign = (mid: string) => ({
+      ...detection(mid, h.clock.now()),
+      key: { type: 'sha256', value: 'ef'.repeat(32) },
+    })
+    const first = await h.gatewayEvents.handle(GW, bigCampaign('big-1'))
+    expect(first).toMatchObject({ ok: true, result: { outcome: 'opened' } })
+    const { incidentId, casebookId } = (first as { result: AutoIncidentResult }).result
+    // Fill the campaign's casebook to its cap of notes (it holds the first message's note).
+    const notes = Array.from({ length: CASEBOOK_MAX_TEXTS - 1 }, (_, i) => ({
+      type: 'note',
+      text: `analyst note ${i}`,
+    }))
+    const filled = await api('POST', `/ctia/casebook/${casebookId}/texts`, {
+      operation: 'add',
+      texts: notes,
+    })
+    expect(filled.status).toBe(200)
+
+    const next = await h.gatewayEvents.handle(GW, bigCampaign('big-2'))
+    expect(next).toMatchObject({ ok: true, result: { outcome: 'grouped', incidentId } })
+    const nextCasebook = (next as { result: AutoIncidentResult }).result.casebookId
+    expect(nextCasebook).not.toBe(casebookId)
+    const caller = { kind: 'system', orgId: 'org-a', userId: null, clientId: null } as const
+    const linked = await h.incidents.linkedCasebooks(caller, incidentId!)
+    expect(linked.map((c) => c.id).sort()).toEqual([casebookId, nextCasebook].sort())
+    const part2 = linked.find((c) => c.id === nextCasebook)!
+    expect(part2.doc.title).toMatch(/\(part 2\)$/)
+    expect(part2.doc.observables).toContainEqual({ type: 'cisco_mid', value: 'big-2' })
+    // The next message joins the second casebook, which has room.
+    const third = await h.gatewayEvents.handle(GW, bigCampaign('big-3'))
+    expect(third).toMatchObject({ result: { outcome: 'grouped', casebookId: nextCasebook } })
   })
 
   it('feeds message reports to the watchlist for the device org only', async () => {

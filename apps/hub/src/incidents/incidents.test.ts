@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock, silentLogger } from '@postern/core'
 import {
-  ActiveCaseStore,
   AuditLog,
   CtiaEntityStore,
   Database,
@@ -11,7 +10,6 @@ import {
 } from '@postern/store'
 import { BACKENDS, createTestDatabase, type TestDatabase } from '@postern/store/testing'
 import type { Caller } from '../casebooks/caller.js'
-import { CasebookService } from '../casebooks/casebook-service.js'
 import { CtiaEntityService } from '../casebooks/ctia-entity-service.js'
 import { AutoIncidents, markdownText, type DetectionEvent } from './auto-incidents.js'
 import { IncidentService, incidentTimeFieldFor } from './incident-service.js'
@@ -59,12 +57,7 @@ describe.each(BACKENDS)('incidents on %s', (dialect) => {
     entities = new CtiaEntityService({ store: new CtiaEntityStore(database), audit, clock })
     const campaigns = new IncidentStore(database.db)
     incidents = new IncidentService(entities, campaigns)
-    const casebooks = new CasebookService({
-      entities,
-      activeCases: new ActiveCaseStore(database.db),
-      audit,
-    })
-    auto = new AutoIncidents({ entities, incidents, casebooks, campaigns, logger: silentLogger() })
+    auto = new AutoIncidents({ entities, incidents, campaigns, logger: silentLogger() })
   })
   afterAll(async () => {
     await database.close()

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describeError, type Logger } from '@postern/core'
 import type { DevicesRepo } from '@postern/store'
 import {
@@ -19,6 +20,14 @@ import type { DeviceConnection, DeviceTunnel } from './device-tunnel.js'
 
 /** Entries per block-change call (the tunnel schema's maximum). */
 const BLOCK_CHUNK = 5000
+
+/**
+ * How long one `intel.events` request may take before the hub answers for the events it has
+ * handled: well under the gateways' request timeout (`cloud.requestTimeoutSeconds`, 5 s at
+ * the least), so that a batch of slow events (a campaign's casebook grows with each) is never
+ * sent twice because its answer came too late.
+ */
+export const EVENTS_TIME_BUDGET_MS = 2_000
 
 export interface GatewayIntelDeps {
   tunnel: DeviceTunnel
@@ -133,8 +142,15 @@ export class GatewayIntel implements GatewayBlockPusher {
     }
   }
 
-  /** The `intel.events` method: one result per event, in order. */
-  async events(params: unknown, device: DeviceConnection): Promise<IntelEventsResult> {
+  /**
+   * The `intel.events` method: one result per event, in order, for as many events as fit in
+   * the time budget (at least one); the gateway sends the rest again at once.
+   */
+  async events(
+    params: unknown,
+    device: DeviceConnection,
+    budgetMs = EVENTS_TIME_BUDGET_MS,
+  ): Promise<IntelEventsResult> {
     const parsed = intelEventsPush.safeParse(params)
     if (!parsed.success)
       throw hubErrors.DEVICE_CALL_INVALID({
@@ -144,7 +160,14 @@ export class GatewayIntel implements GatewayBlockPusher {
     // Recorded first: a failure here fails the request, so the gateway reports the loss again.
     if (lost) await this.deps.recordLost({ orgId: device.orgId, deviceId: device.deviceId }, lost)
     const results: IntelEventsResult['results'] = []
+    const deadline = performance.now() + budgetMs
     for (const body of events) {
+      if (results.length > 0 && performance.now() > deadline) break
+      // On SQLite every query completes synchronously, so a batch would run as one chain of
+      // microtasks and hold the event loop for its whole length: tunnel heartbeats and other
+      // gateways' calls would wait (a gateway catching up after an outage timed out its
+      // tunnel). One event per turn of the loop.
+      await nextTurn()
       const outcome = await this.deps.handleEvent(
         { orgId: device.orgId, deviceId: device.deviceId },
         body,

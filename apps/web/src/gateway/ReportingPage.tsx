@@ -1,19 +1,9 @@
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  Tooltip,
-} from 'chart.js'
 import cytoscape from 'cytoscape'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { call, formatTime, type Transport } from '../shared/api.js'
+import { StackedBarChart } from '../shared/charts.js'
 import { Obs } from '../shared/pivot.js'
 import { Alert, Table, useLoad } from '../shared/ui.js'
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip)
 
 type Counts = Record<
   | 'total'
@@ -60,31 +50,23 @@ const SERIES: { key: keyof Counts; label: string; color: string }[] = [
 
 /** Incoming mail per time bucket by verdict, as a stacked bar chart (Chart.js, canvas). */
 function VerdictChart({ report }: { report: Report }) {
-  const canvas = useRef<HTMLCanvasElement>(null)
-  useEffect(() => {
-    if (!canvas.current) return
-    const chart = new Chart(canvas.current, {
-      type: 'bar',
-      data: {
-        labels: report.timeline.map((b) => formatTime(b.start).slice(5, 16)),
-        datasets: SERIES.map((s) => ({
-          label: s.label,
-          backgroundColor: s.color,
-          data: report.timeline.map((b) => b.incoming[s.key]),
-        })),
-      },
-      options: {
-        animation: false,
-        maintainAspectRatio: false,
-        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
-      },
-    })
-    return () => chart.destroy()
-  }, [report])
+  const { labels, series } = useMemo(
+    () => ({
+      labels: report.timeline.map((b) => formatTime(b.start).slice(5, 16)),
+      series: SERIES.map((s) => ({
+        label: s.label,
+        color: s.color,
+        data: report.timeline.map((b) => b.incoming[s.key]),
+      })),
+    }),
+    [report],
+  )
   return (
-    <div className="chart">
-      <canvas ref={canvas} role="img" aria-label="Incoming messages per time bucket by verdict" />
-    </div>
+    <StackedBarChart
+      labels={labels}
+      series={series}
+      label="Incoming messages per time bucket by verdict"
+    />
   )
 }
 

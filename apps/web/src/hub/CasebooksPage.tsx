@@ -4,7 +4,7 @@ import type { Casebook, HubApi } from '../shared/hub-api.js'
 import { OBSERVABLE_LABELS, labelOf } from '../shared/observables.js'
 import { Obs } from '../shared/pivot.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
-import { ExportButton } from './downloads.js'
+import { EntityExports } from './downloads.js'
 import { CreateTicket } from './TicketsPage.js'
 
 /** The short id of a CTIA id URL (what the console puts in its own links). */
@@ -147,18 +147,7 @@ function CasebookView({
         >
           Set as active case
         </button>
-        <ExportButton
-          transport={transport}
-          label="Export CTIM bundle"
-          path={`/ctia/bundle/export?ids=${encodeURIComponent(casebook.id)}`}
-          fileName={`${id}.ctim.json`}
-        />
-        <ExportButton
-          transport={transport}
-          label="Export STIX 2.1"
-          path={`/api/v1/casebooks/${encodeURIComponent(id)}/stix`}
-          fileName={`${id}.stix.json`}
-        />
+        <EntityExports transport={transport} kind="casebook" entityId={casebook.id} shortId={id} />
         <button
           type="button"
           onClick={() =>

@@ -1,38 +1,11 @@
 import { useEffect, useState } from 'react'
+import { INCIDENT_STATUSES } from '@postern/ctim/vocabularies'
 import { call, errorText, type Transport } from '../shared/api.js'
 import type { HubApi, Incident } from '../shared/hub-api.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
 import { shortId } from './CasebooksPage.js'
-import { ExportButton } from './downloads.js'
+import { EntityExports } from './downloads.js'
 import { CreateTicket } from './TicketsPage.js'
-
-/** CTIM incident statuses (`@postern/ctim` INCIDENT_STATUSES), in their order. */
-const STATUSES = [
-  'New',
-  'New: Processing',
-  'New: Presented',
-  'Open',
-  'Open: Investigating',
-  'Open: Reported',
-  'Open: Contained',
-  'Open: Recovered',
-  'Hold',
-  'Hold: Internal',
-  'Hold: External',
-  'Hold: Legal',
-  'Stalled',
-  'Containment Achieved',
-  'Restoration Achieved',
-  'Incident Reported',
-  'Closed',
-  'Closed: Under Review',
-  'Closed: Confirmed Threat',
-  'Closed: Suspected',
-  'Closed: False Positive',
-  'Closed: Near-Miss',
-  'Closed: Other',
-  'Rejected',
-]
 
 function StatusSelect({
   label,
@@ -50,7 +23,7 @@ function StatusSelect({
       <span>{label}</span>
       <select value={value} onChange={(event) => onChange(event.target.value)}>
         {any && <option value="">Any status</option>}
-        {STATUSES.map((s) => (
+        {INCIDENT_STATUSES.map((s) => (
           <option key={s}>{s}</option>
         ))}
       </select>
@@ -211,18 +184,7 @@ function IncidentDetail({ hub, transport, id }: { hub: HubApi; transport: Transp
       </ActionForm>
       {message && <p role="status">{message}</p>}
       <div className="row">
-        <ExportButton
-          transport={transport}
-          label="Export STIX 2.1"
-          path={`/api/v1/incidents/${encodeURIComponent(id)}/stix`}
-          fileName={`${id}.stix.json`}
-        />
-        <ExportButton
-          transport={transport}
-          label="Export CTIM bundle"
-          path={`/ctia/bundle/export?ids=${encodeURIComponent(incident.id)}`}
-          fileName={`${id}.ctim.json`}
-        />
+        <EntityExports transport={transport} kind="incident" entityId={incident.id} shortId={id} />
       </div>
       <h2>Ticket</h2>
       <CreateTicket

@@ -1,17 +1,7 @@
-import { useEffect, useRef, useState } from 'react'
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  Tooltip,
-} from 'chart.js'
+import { useMemo, useState } from 'react'
 import { call, formatTime, type Transport } from '../shared/api.js'
+import { StackedBarChart } from '../shared/charts.js'
 import { Alert, Table, useLoad } from '../shared/ui.js'
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip)
 
 interface Device {
   id: string
@@ -103,32 +93,23 @@ export function TelemetryPage({ transport }: { transport: Transport }) {
 }
 
 function FeaturesChart({ reports }: { reports: Report[] }) {
-  const canvas = useRef<HTMLCanvasElement>(null)
-  useEffect(() => {
-    if (!canvas.current) return
+  const { labels, series } = useMemo(() => {
     const ordered = [...reports].reverse()
     const count = (r: Report, enabled: boolean) =>
       (r.payload.features ?? []).filter((f) => f.enabled === enabled).length
-    const chart = new Chart(canvas.current, {
-      type: 'bar',
-      data: {
-        labels: ordered.map((r) => formatTime(r.receivedAt)),
-        datasets: [
-          { label: 'Enabled features', data: ordered.map((r) => count(r, true)) },
-          { label: 'Disabled features', data: ordered.map((r) => count(r, false)) },
-        ],
-      },
-      options: {
-        animation: false,
-        responsive: true,
-        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
-      },
-    })
-    return () => chart.destroy()
+    return {
+      labels: ordered.map((r) => formatTime(r.receivedAt)),
+      series: [
+        { label: 'Enabled features', data: ordered.map((r) => count(r, true)) },
+        { label: 'Disabled features', data: ordered.map((r) => count(r, false)) },
+      ],
+    }
   }, [reports])
   return (
-    <div className="chart">
-      <canvas ref={canvas} role="img" aria-label="Enabled and disabled features per report" />
-    </div>
+    <StackedBarChart
+      labels={labels}
+      series={series}
+      label="Enabled and disabled features per report"
+    />
   )
 }

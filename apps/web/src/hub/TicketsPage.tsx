@@ -174,6 +174,7 @@ export function TicketIntegrations({ transport }: { transport: Transport }) {
           type="password"
         />
       </ActionForm>
+      <EmailIntegrationForm transport={transport} onAdded={integrations.reload} />
       <Alert text={integrations.error ?? error} />
       <Table
         label="Ticket integrations"
@@ -212,5 +213,67 @@ export function TicketIntegrations({ transport }: { transport: Transport }) {
         ]}
       />
     </>
+  )
+}
+
+/** E-mail to the IT desk through an SMTP server: the password is sealed by the hub, never shown. */
+function EmailIntegrationForm({ transport, onAdded }: { transport: Transport; onAdded(): void }) {
+  const [name, setName] = useState('')
+  const [host, setHost] = useState('')
+  const [port, setPort] = useState('587')
+  const [security, setSecurity] = useState('starttls')
+  const [user, setUser] = useState('')
+  const [password, setPassword] = useState('')
+  const [from, setFrom] = useState('')
+  const [to, setTo] = useState('')
+  return (
+    <ActionForm
+      label="New e-mail ticket integration"
+      submit="Add e-mail integration"
+      action={async () => {
+        await call(transport, 'POST', '/api/v1/ticket-integrations', {
+          name,
+          kind: 'email',
+          settings: {
+            smtp: {
+              host,
+              port: Number(port),
+              security,
+              ...(user ? { user, password } : {}),
+            },
+            from,
+            to: to
+              .split(',')
+              .map((address) => address.trim())
+              .filter((address) => address !== ''),
+          },
+        })
+        setName('')
+        setPassword('')
+        onAdded()
+      }}
+    >
+      <Field label="E-mail integration name" value={name} onChange={setName} required />
+      <Field label="SMTP server" value={host} onChange={setHost} required />
+      <Field label="SMTP port" value={port} onChange={setPort} required type="number" />
+      <label className="field">
+        <span>SMTP security</span>
+        <select value={security} onChange={(event) => setSecurity(event.target.value)}>
+          <option value="starttls">STARTTLS (required)</option>
+          <option value="tls">TLS from the start (port 465)</option>
+          <option value="none">None (test networks only)</option>
+        </select>
+      </label>
+      <Field label="SMTP user (optional)" value={user} onChange={setUser} />
+      <Field label="SMTP password" value={password} onChange={setPassword} type="password" />
+      <Field label="From address" value={from} onChange={setFrom} required type="email" />
+      <Field
+        label="To addresses (comma-separated)"
+        value={to}
+        onChange={setTo}
+        required
+        placeholder="it-desk@example.com, soc@example.com"
+      />
+    </ActionForm>
   )
 }

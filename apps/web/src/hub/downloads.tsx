@@ -46,3 +46,37 @@ export function ExportButton({
     </span>
   )
 }
+
+/**
+ * A casebook's or incident's two exports: the CTIM bundle (CTIA's bundle export, which
+ * follows the entity's relationships) and the STIX 2.1 bundle of the hub's sharing API.
+ */
+export function EntityExports({
+  transport,
+  kind,
+  entityId,
+  shortId,
+}: {
+  transport: Transport
+  kind: 'casebook' | 'incident'
+  /** The CTIA id URL. */
+  entityId: string
+  shortId: string
+}) {
+  return (
+    <>
+      <ExportButton
+        transport={transport}
+        label="Export CTIM bundle"
+        path={`/ctia/bundle/export?ids=${encodeURIComponent(entityId)}`}
+        fileName={`${shortId}.ctim.json`}
+      />
+      <ExportButton
+        transport={transport}
+        label="Export STIX 2.1"
+        path={`/api/v1/${kind}s/${encodeURIComponent(shortId)}/stix`}
+        fileName={`${shortId}.stix.json`}
+      />
+    </>
+  )
+}

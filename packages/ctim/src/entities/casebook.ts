@@ -12,14 +12,19 @@ export const CasebookTextSchema = z
   .describe('A casebook text')
 export type CasebookText = z.output<typeof CasebookTextSchema>
 
+/** Most observables one casebook holds. */
+export const CASEBOOK_MAX_OBSERVABLES = 10_000
+/** Most notes one casebook holds. */
+export const CASEBOOK_MAX_TEXTS = 1000
+
 const casebookFields = {
   type: z.literal('casebook').describe('Always "casebook"'),
   observables: z
     .array(ObservableSchema)
-    .max(10_000)
+    .max(CASEBOOK_MAX_OBSERVABLES)
     .optional()
     .describe('Observables collected in the case'),
-  texts: z.array(CasebookTextSchema).max(1000).optional().describe('Notes'),
+  texts: z.array(CasebookTextSchema).max(CASEBOOK_MAX_TEXTS).optional().describe('Notes'),
   bundle: NewBundleSchema.optional().describe('CTIM entities attached to the case'),
 }
 
@@ -53,7 +58,7 @@ export type CasebookOperation = z.output<typeof CasebookOperationSchema>
 export const CasebookObservablesOperationSchema = z
   .strictObject({
     operation: CasebookOperationSchema,
-    observables: z.array(ObservableSchema).max(10_000),
+    observables: z.array(ObservableSchema).max(CASEBOOK_MAX_OBSERVABLES),
   })
   .describe('Change the observables of a casebook')
 
@@ -61,7 +66,7 @@ export const CasebookObservablesOperationSchema = z
 export const CasebookTextsOperationSchema = z
   .strictObject({
     operation: CasebookOperationSchema,
-    texts: z.array(CasebookTextSchema).max(1000),
+    texts: z.array(CasebookTextSchema).max(CASEBOOK_MAX_TEXTS),
   })
   .describe('Change the texts of a casebook')
 
