@@ -204,7 +204,7 @@ export class Hub {
       await registerInspectRoutes(app)
       await registerModuleRoutes(app, services.modules)
       const fanOut = new FanOut({
-        devices: services.repos.devices,
+        devices: (orgId) => services.orgCache.devices(orgId),
         tunnel,
         keys: services.keys,
         publicUrl: () => services.publicUrl,

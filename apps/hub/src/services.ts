@@ -10,6 +10,7 @@ import {
   ModulesRepo,
   TicketsRepo,
   OrgsRepo,
+  OrgVersionsRepo,
   RegistrationTokensRepo,
   SessionsRepo,
   SigningKeysRepo,
@@ -29,6 +30,7 @@ import { DeviceService } from './devices/device-service.js'
 import { hubErrors } from './errors.js'
 import { ModuleService } from './investigate/modules/module-service.js'
 import { TicketService } from './tickets/ticket-service.js'
+import { OrgCache } from './orgs/org-cache.js'
 import { OrgService } from './orgs/org-service.js'
 import { TelemetryService } from './telemetry/telemetry-service.js'
 import { UserService } from './users/user-service.js'
@@ -45,6 +47,8 @@ export interface HubServices {
   keys: KeyStore
   tokens: AccessTokens
   authenticator: Authenticator
+  /** Per-request reads of an organisation, kept under its change counter. */
+  orgCache: OrgCache
   sessions: SessionService
   orgs: OrgService
   users: UserService
@@ -92,6 +96,7 @@ export async function openHubServices(options: OpenServicesOptions): Promise<Hub
       clients: new ApiClientsRepo(db),
     }
     const sessionsRepo = new SessionsRepo(db)
+    const orgCache = new OrgCache({ versions: new OrgVersionsRepo(db), devices: repos.devices })
     const publicUrl = (options.publicUrl ?? config.publicUrl ?? `http://${config.listen}`).replace(
       /\/+$/,
       '',
@@ -140,10 +145,12 @@ export async function openHubServices(options: OpenServicesOptions): Promise<Hub
       keys,
       tokens,
       sessions,
+      orgCache,
       authenticator: new Authenticator({
         tokens,
         clients: repos.clients,
         orgs: repos.orgs,
+        cache: orgCache,
         sessions,
         clock,
       }),
@@ -174,7 +181,7 @@ export async function openHubServices(options: OpenServicesOptions): Promise<Hub
         logger,
         retentionMs: config.telemetry.retentionDays * 86_400_000,
       }),
-      modules: new ModuleService({ repo: new ModulesRepo(db), box, audit, clock }),
+      modules: new ModuleService({ repo: new ModulesRepo(db), box, audit, clock, cache: orgCache }),
       tickets: new TicketService({
         repo: new TicketsRepo(db),
         box,

@@ -10,6 +10,7 @@ import {
   type DatabaseConnection,
   type Driver,
   type KyselyPlugin,
+  type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely'
 import pg from 'pg'
@@ -61,7 +62,9 @@ export class Database<Schema> {
     try {
       const dialect =
         target.dialect === 'sqlite'
-          ? new ImmediateSqliteDialect({ database: openSqlite(target.location) })
+          ? new ImmediateSqliteDialect({
+              database: withStatementCache(openSqlite(target.location)),
+            })
           : new PostgresDialect({
               pool: openPgPool(target.location, options.poolSize ?? 10, logger),
             })
@@ -121,6 +124,33 @@ function openSqlite(location: string): SQLite.Database {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   return sqlite
+}
+
+/** Compiled statements kept per connection (the distinct queries of a process are a few hundred). */
+const STATEMENT_CACHE_SIZE = 1_000
+
+/**
+ * Kysely prepares every query anew, and better-sqlite3 compiles the SQL on each `prepare`: with
+ * the same few hundred query texts run over and over, compiling was a good part of a small
+ * query's time (the hub reads its org change counter on every request). A statement still
+ * iterating (a streamed query) is busy and cannot run a second time: that query gets a fresh one.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>()
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      const known = statements.get(sql)
+      if (known && !known.busy) return known
+      const statement = sqlite.prepare(sql)
+      if (known) return statement
+      statements.set(sql, statement)
+      if (statements.size > STATEMENT_CACHE_SIZE) {
+        statements.delete(statements.keys().next().value!)
+      }
+      return statement
+    },
+  }
 }
 
 // OID 20 is int8/bigint. Times are epoch milliseconds and ids stay far below 2^53, so they are

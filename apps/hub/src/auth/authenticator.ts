@@ -1,5 +1,6 @@
 import type { Clock } from '@postern/core'
-import type { ApiClientsRepo, OrgsRepo } from '@postern/store'
+import type { ApiClientsRepo, Org, OrgsRepo } from '@postern/store'
+import type { OrgCache, OrgSnapshot } from '../orgs/org-cache.js'
 import type { AccessTokens } from './access-tokens.js'
 import { NO_JWT_DESCRIPTION } from './iroh-errors.js'
 import type { Principal } from './principal.js'
@@ -14,7 +15,8 @@ export type Authentication =
 /**
  * Resolves the caller of a request: a bearer access token (API clients) or the console session
  * cookie (users). A token is honoured only while its client, its org and (for sessions) its user
- * are still enabled, so revoking any of them takes effect on the next request.
+ * are still enabled, so revoking any of them takes effect on the next request (the client and
+ * org come from the org cache, which re-reads them once either changed).
  */
 export class Authenticator {
   constructor(
@@ -22,6 +24,7 @@ export class Authenticator {
       tokens: AccessTokens
       clients: ApiClientsRepo
       orgs: OrgsRepo
+      cache: OrgCache
       sessions: SessionService
       clock: Clock
     },
@@ -54,13 +57,14 @@ export class Authenticator {
       }
     }
     const { claims } = verified
-    // Both lookups at once: each is a round trip to the database on every request.
-    const [found, org] = await Promise.all([
-      this.deps.clients.findWithSecret(claims.clientId),
-      this.deps.orgs.get(claims.orgId),
+    const snapshot = await this.deps.cache.at(claims.orgId)
+    const [client, org] = await Promise.all([
+      snapshot.remember(`client ${claims.clientId}`, () =>
+        this.deps.clients.get(claims.orgId, claims.clientId),
+      ),
+      this.org(snapshot, claims.orgId),
     ])
     const now = this.deps.clock.now()
-    const client = found?.client
     if (
       !client ||
       client.orgId !== claims.orgId ||
@@ -90,7 +94,8 @@ export class Authenticator {
   private async session(cookie: string): Promise<Authentication> {
     const resumed = await this.deps.sessions.resume(cookie)
     if (!resumed) return { ok: false, description: 'The console session has ended; log in again' }
-    if (!(await this.deps.orgs.get(resumed.user.orgId))?.enabled) {
+    const snapshot = await this.deps.cache.at(resumed.user.orgId)
+    if (!(await this.org(snapshot, resumed.user.orgId))?.enabled) {
       return { ok: false, description: 'The organisation of this session is disabled' }
     }
     return {
@@ -106,5 +111,9 @@ export class Authenticator {
         sessionId: resumed.sessionId,
       },
     }
+  }
+
+  private org(snapshot: OrgSnapshot, orgId: string): Promise<Org | undefined> {
+    return snapshot.remember('org', () => this.deps.orgs.get(orgId))
   }
 }

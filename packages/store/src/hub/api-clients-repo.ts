@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { bumpOrgVersion } from './org-versions.js'
 import type { ApiClientsTable, HubSchema } from './schema.js'
 
 export interface ApiClient {
@@ -63,7 +64,10 @@ export class ApiClientsRepo {
       revoked_at: null,
       last_used_at: null,
     }
-    await this.db.insertInto('api_clients').values(row).execute()
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('api_clients').values(row).execute()
+      await bumpOrgVersion(trx, client.orgId)
+    })
     return toClient(row)
   }
 
@@ -100,13 +104,17 @@ export class ApiClientsRepo {
   }
 
   async revoke(orgId: string, id: string, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('api_clients')
-      .set({ revoked_at: now })
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
+    const result = await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('api_clients')
+        .set({ revoked_at: now })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      await bumpOrgVersion(trx, orgId)
+      return updated
+    })
     return result.numUpdatedRows > 0n
   }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { bumpOrgVersion } from './org-versions.js'
 import type { DevicesTable, HubSchema } from './schema.js'
 import { toRegistrationToken, type RegistrationToken } from './registration-tokens-repo.js'
 
@@ -136,6 +137,7 @@ export class DevicesRepo {
         remote_ip: input.remoteIp,
       }
       await trx.insertInto('devices').values(row).execute()
+      await bumpOrgVersion(trx, token.orgId)
       return {
         ok: true,
         device: toDevice(row),
@@ -173,24 +175,32 @@ export class DevicesRepo {
   }
 
   async rename(orgId: string, id: string, name: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('devices')
-      .set({ name })
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .where('deregistered_at', 'is', null)
-      .executeTakeFirst()
+    const result = await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('devices')
+        .set({ name })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('deregistered_at', 'is', null)
+        .executeTakeFirst()
+      await bumpOrgVersion(trx, orgId)
+      return updated
+    })
     return result.numUpdatedRows > 0n
   }
 
   async deregister(orgId: string, id: string, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('devices')
-      .set({ deregistered_at: now, connected_at: null, connected_node: null })
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .where('deregistered_at', 'is', null)
-      .executeTakeFirst()
+    const result = await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('devices')
+        .set({ deregistered_at: now, connected_at: null, connected_node: null })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('deregistered_at', 'is', null)
+        .executeTakeFirst()
+      await bumpOrgVersion(trx, orgId)
+      return updated
+    })
     return result.numUpdatedRows > 0n
   }
 
@@ -257,6 +267,17 @@ export class DevicesRepo {
         : {}),
     }
     if (Object.keys(set).length === 0) return
-    await this.db.updateTable('devices').set(set).where('id', '=', id).execute()
+    await this.db.transaction().execute(async (trx) => {
+      const before = await trx
+        .selectFrom('devices')
+        .select(['org_id', 'hostname'])
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (!before) return
+      await trx.updateTable('devices').set(set).where('id', '=', id).execute()
+      // Hub nodes cache the org's devices by name and hostname (presence and facts are not cached).
+      if (change.hostname !== undefined && change.hostname !== before.hostname)
+        await bumpOrgVersion(trx, before.org_id)
+    })
   }
 }

@@ -1,5 +1,6 @@
 export type * from './schema.js'
 export { OrgsRepo, type Org } from './orgs-repo.js'
+export { OrgVersionsRepo, bumpOrgVersion } from './org-versions.js'
 export { UsersRepo, type User, type NewUser } from './users-repo.js'
 export { SessionsRepo, type Session } from './sessions-repo.js'
 export { ApiClientsRepo, type ApiClient } from './api-clients-repo.js'

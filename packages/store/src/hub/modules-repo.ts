@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { bumpOrgVersion } from './org-versions.js'
 import type { HubSchema, ModuleInstancesTable, ModuleTypesTable } from './schema.js'
 
 export interface ModuleTypeRecord {
@@ -63,22 +64,24 @@ export class ModulesRepo {
   constructor(private readonly db: Kysely<HubSchema>) {}
 
   async insertType(record: ModuleTypeRecord): Promise<ModuleTypeRecord> {
-    await this.db
-      .insertInto('module_types')
-      .values({
-        id: record.id,
-        org_id: record.orgId,
-        name: record.name,
-        title: record.title,
-        description: record.description,
-        properties: JSON.stringify(record.properties),
-        configuration_spec: JSON.stringify(record.configurationSpec),
-        created_by_type: record.createdBy.type,
-        created_by_id: record.createdBy.id,
-        created_at: record.createdAt,
-        updated_at: record.updatedAt,
-      })
-      .execute()
+    await this.changing(record.orgId, (db) =>
+      db
+        .insertInto('module_types')
+        .values({
+          id: record.id,
+          org_id: record.orgId,
+          name: record.name,
+          title: record.title,
+          description: record.description,
+          properties: JSON.stringify(record.properties),
+          configuration_spec: JSON.stringify(record.configurationSpec),
+          created_by_type: record.createdBy.type,
+          created_by_id: record.createdBy.id,
+          created_at: record.createdAt,
+          updated_at: record.updatedAt,
+        })
+        .execute(),
+    )
     return record
   }
 
@@ -111,50 +114,58 @@ export class ModulesRepo {
     >,
     now: number,
   ): Promise<ModuleTypeRecord | undefined> {
-    await this.db
-      .updateTable('module_types')
-      .set({
-        ...(patch.name !== undefined ? { name: patch.name } : {}),
-        ...(patch.title !== undefined ? { title: patch.title } : {}),
-        ...(patch.description !== undefined ? { description: patch.description } : {}),
-        ...(patch.properties !== undefined ? { properties: JSON.stringify(patch.properties) } : {}),
-        ...(patch.configurationSpec !== undefined
-          ? { configuration_spec: JSON.stringify(patch.configurationSpec) }
-          : {}),
-        updated_at: now,
-      })
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .execute()
+    await this.changing(orgId, (db) =>
+      db
+        .updateTable('module_types')
+        .set({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.title !== undefined ? { title: patch.title } : {}),
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          ...(patch.properties !== undefined
+            ? { properties: JSON.stringify(patch.properties) }
+            : {}),
+          ...(patch.configurationSpec !== undefined
+            ? { configuration_spec: JSON.stringify(patch.configurationSpec) }
+            : {}),
+          updated_at: now,
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .execute(),
+    )
     return this.getType(orgId, id)
   }
 
   async deleteType(orgId: string, id: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('module_types')
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .executeTakeFirst()
+    const result = await this.changing(orgId, (db) =>
+      db
+        .deleteFrom('module_types')
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    )
     return Number(result.numDeletedRows) > 0
   }
 
   async insertInstance(record: ModuleInstanceRecord): Promise<ModuleInstanceRecord> {
-    await this.db
-      .insertInto('module_instances')
-      .values({
-        id: record.id,
-        org_id: record.orgId,
-        module_type_id: record.moduleTypeId,
-        name: record.name,
-        enabled: record.enabled ? 1 : 0,
-        visibility: record.visibility,
-        settings_sealed: record.settingsSealed,
-        created_by_type: record.createdBy.type,
-        created_by_id: record.createdBy.id,
-        created_at: record.createdAt,
-        updated_at: record.updatedAt,
-      })
-      .execute()
+    await this.changing(record.orgId, (db) =>
+      db
+        .insertInto('module_instances')
+        .values({
+          id: record.id,
+          org_id: record.orgId,
+          module_type_id: record.moduleTypeId,
+          name: record.name,
+          enabled: record.enabled ? 1 : 0,
+          visibility: record.visibility,
+          settings_sealed: record.settingsSealed,
+          created_by_type: record.createdBy.type,
+          created_by_id: record.createdBy.id,
+          created_at: record.createdAt,
+          updated_at: record.updatedAt,
+        })
+        .execute(),
+    )
     return record
   }
 
@@ -186,27 +197,31 @@ export class ModulesRepo {
     patch: { name?: string; enabled?: boolean; visibility?: string; settingsSealed?: string },
     now: number,
   ): Promise<ModuleInstanceRecord | undefined> {
-    await this.db
-      .updateTable('module_instances')
-      .set({
-        ...(patch.name !== undefined ? { name: patch.name } : {}),
-        ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
-        ...(patch.visibility !== undefined ? { visibility: patch.visibility } : {}),
-        ...(patch.settingsSealed !== undefined ? { settings_sealed: patch.settingsSealed } : {}),
-        updated_at: now,
-      })
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .execute()
+    await this.changing(orgId, (db) =>
+      db
+        .updateTable('module_instances')
+        .set({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
+          ...(patch.visibility !== undefined ? { visibility: patch.visibility } : {}),
+          ...(patch.settingsSealed !== undefined ? { settings_sealed: patch.settingsSealed } : {}),
+          updated_at: now,
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .execute(),
+    )
     return this.getInstance(orgId, id)
   }
 
   async deleteInstance(orgId: string, id: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('module_instances')
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .executeTakeFirst()
+    const result = await this.changing(orgId, (db) =>
+      db
+        .deleteFrom('module_instances')
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    )
     return Number(result.numDeletedRows) > 0
   }
 
@@ -218,5 +233,13 @@ export class ModulesRepo {
       .where('module_type_id', '=', moduleTypeId)
       .executeTakeFirstOrThrow()
     return Number(row.n)
+  }
+  /** A write and the org's change counter in one transaction (migration 1100). */
+  private changing<T>(orgId: string, write: (db: Kysely<HubSchema>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await write(trx)
+      await bumpOrgVersion(trx, orgId)
+      return result
+    })
   }
 }

@@ -227,6 +227,12 @@ export interface UserPreferencesTable {
   updated_at: number
 }
 
+/** Change counter of what hub nodes cache of an organisation (1100). */
+export interface OrgVersionsTable {
+  org_id: string
+  version: number
+}
+
 export interface HubSchema extends CtiaSchema, BlockPushPoliciesSchema {
   audit_log: AuditLogTable
   orgs: OrgsTable
@@ -244,4 +250,5 @@ export interface HubSchema extends CtiaSchema, BlockPushPoliciesSchema {
   tickets: TicketsTable
   login_failures: LoginFailuresTable
   user_preferences: UserPreferencesTable
+  org_versions: OrgVersionsTable
 }

@@ -83,7 +83,7 @@ export class EnrichService {
   }
 
   async health(orgId: string, actor: Actor, instanceId?: string) {
-    let modules: ResolvedModule[]
+    let modules: readonly ResolvedModule[]
     if (instanceId === undefined) modules = await this.deps.modules.enabledModules(orgId)
     else {
       const record = await this.deps.modules.findInstance(orgId, instanceId)

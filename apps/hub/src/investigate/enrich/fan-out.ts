@@ -15,12 +15,13 @@ import {
   type RelayError,
   type SigningKey,
 } from '@postern/relay'
-import type { Device, DevicesRepo } from '@postern/store'
 import { z } from 'zod'
 import type { KeyStore } from '../../auth/key-store.js'
+import type { DeviceName } from '../../orgs/org-cache.js'
 import type { DeviceTunnel } from '../../tunnel/device-tunnel.js'
 import type { InvestigateConfig } from '../config.js'
 import type { ResolvedModule } from '../modules/module-service.js'
+import { GatewayLatency } from './gateway-latency.js'
 import { settleLimited } from './limit.js'
 
 /** Relay routes the hub fans out. */
@@ -61,13 +62,14 @@ export interface ModuleErrorEntry extends ModuleIdentity, RelayError {
 /** One call: a relay module, or one gateway of the email module. */
 export interface LegResult {
   identity: ModuleIdentity
-  device?: Pick<Device, 'id' | 'name' | 'hostname'>
+  device?: DeviceName
   data?: unknown
   errors: RelayError[]
 }
 
 export interface FanOutDeps {
-  devices: DevicesRepo
+  /** The organisation's registered devices (the org cache's, read on every call). */
+  devices: (orgId: string) => Promise<readonly DeviceName[]>
   tunnel: DeviceTunnel
   keys: KeyStore
   publicUrl: () => string
@@ -107,6 +109,8 @@ function errorOf(err: unknown): RelayError {
  * at once; a failing or late call becomes error entries, never a failed request.
  */
 export class FanOut {
+  private readonly latency = new GatewayLatency()
+
   constructor(private readonly deps: FanOutDeps) {}
 
   async call(
@@ -124,13 +128,15 @@ export class FanOut {
     const timeoutMs = options.timeoutMs ?? this.deps.config.moduleTimeoutSeconds * 1000
     const relayTasks: (() => Promise<LegResult>)[] = []
     const gatewayCalls: Promise<LegResult>[] = []
+    /** Gateway calls to start, each writing its outcome at its index in `gatewayCalls`. */
+    const gatewayLaunches: { id: string; launch: () => void }[] = []
     /** Where each leg's outcome comes from, in module order. */
     const order: { relay: boolean; index: number }[] = []
     const settled = (position: number) => (leg: LegResult) => {
       options.onLeg?.(position, leg)
       return leg
     }
-    let orgDevices: Device[] | undefined
+    let orgDevices: readonly DeviceName[] | undefined
     for (const module of modules) {
       const identity = identityOf(module)
       if (module.kind === 'relay') {
@@ -143,7 +149,7 @@ export class FanOut {
         )
         continue
       }
-      orgDevices ??= await this.deps.devices.list(orgId)
+      orgDevices ??= await this.deps.devices(orgId)
       const wanted = module.settings.devices
       const devices =
         wanted === 'all' ? orgDevices : orgDevices.filter((d) => wanted.includes(d.id))
@@ -151,12 +157,25 @@ export class FanOut {
       // by the tunnel's in-flight limit), so a limit here would only make the request wait for
       // gateways in waves — 50 gateways under a limit of 16 took four of the slowest's answers.
       for (const device of devices) {
-        const position = order.push({ relay: false, index: gatewayCalls.length }) - 1
-        gatewayCalls.push(
-          this.callGateway(orgId, device, identity, route, body, timeoutMs).then(settled(position)),
-        )
+        const index = gatewayLaunches.length
+        const position = order.push({ relay: false, index }) - 1
+        gatewayLaunches.push({
+          id: device.id,
+          launch: () => {
+            gatewayCalls[index] = this.callGateway(
+              orgId,
+              device,
+              identity,
+              route,
+              body,
+              timeoutMs,
+            ).then(settled(position))
+          },
+        })
       }
     }
+    // The slowest gateways get their frames first (see GatewayLatency); results keep module order.
+    for (const { launch } of this.latency.slowestFirst(gatewayLaunches)) launch()
     // Relay modules are HTTPS requests to other services: those run under the limit.
     const [relays, gateways] = await Promise.all([
       settleLimited(relayTasks, this.deps.config.concurrency),
@@ -232,7 +251,7 @@ export class FanOut {
 
   private async callGateway(
     orgId: string,
-    device: Device,
+    device: DeviceName,
     identity: ModuleIdentity,
     route: FanOutRoute,
     body: unknown,
@@ -243,12 +262,15 @@ export class FanOut {
       device: { id: device.id, name: device.name, hostname: device.hostname },
     }
     let reply: unknown
+    const started = performance.now()
     try {
       reply = await this.deps.tunnel.callModule(orgId, device.id, RELAY_ROUTES[route], body, {
         timeoutMs,
       })
     } catch (err) {
       return { ...leg, errors: [errorOf(err)] }
+    } finally {
+      this.latency.record(device.id, performance.now() - started)
     }
     const parsed = relayAnswerSchema(DATA_SCHEMAS[route]).safeParse(reply)
     if (!parsed.success) {

@@ -3,6 +3,7 @@ import type { Clock, SecretBox } from '@postern/core'
 import type { AuditLog, ModuleInstanceRecord, ModulesRepo, ModuleTypeRecord } from '@postern/store'
 import { z } from 'zod'
 import { hubErrors } from '../../errors.js'
+import type { OrgCache } from '../../orgs/org-cache.js'
 import { parseIroh } from '../iroh-errors.js'
 import {
   BUILTIN_MODULE_TYPES,
@@ -108,7 +109,13 @@ const iso = (ms: number) => new Date(ms).toISOString()
  */
 export class ModuleService {
   constructor(
-    private readonly deps: { repo: ModulesRepo; box: SecretBox; audit: AuditLog; clock: Clock },
+    private readonly deps: {
+      repo: ModulesRepo
+      box: SecretBox
+      audit: AuditLog
+      clock: Clock
+      cache: OrgCache
+    },
   ) {}
 
   async listTypes(orgId: string): Promise<ModuleTypeView[]> {
@@ -266,8 +273,17 @@ export class ModuleService {
     throw hubErrors.MODULE_INSTANCE_NOT_FOUND({ id: idOrName })
   }
 
-  /** Every enabled instance of the organisation, resolved for calling. */
-  async enabledModules(orgId: string): Promise<ResolvedModule[]> {
+  /**
+   * Every enabled instance of the organisation, resolved for calling (settings opened): read
+   * again only after the org changed (instances, types and settings writes bump its counter).
+   */
+  async enabledModules(orgId: string): Promise<readonly ResolvedModule[]> {
+    return (await this.deps.cache.at(orgId)).remember('enabled modules', () =>
+      this.loadEnabledModules(orgId),
+    )
+  }
+
+  private async loadEnabledModules(orgId: string): Promise<ResolvedModule[]> {
     const records = await this.deps.repo.listInstances(orgId, { enabledOnly: true })
     const resolved: ResolvedModule[] = []
     for (const instance of records) {

@@ -14,6 +14,7 @@ import { hubTicketsMigration } from './0600_tickets.js'
 import { hubLoginFailuresMigration } from './0900_login_failures.js'
 import { hubBlockPushPoliciesMigration } from './1000_block_push_policies.js'
 import { hubUserPreferencesMigration } from './1020_user_preferences.js'
+import { hubOrgVersionsMigration } from './1100_org_versions.js'
 
 /** Hub schema, in order (same rules as the gateway's). */
 export const hubMigrations: Record<string, DialectMigration> = {
@@ -30,4 +31,5 @@ export const hubMigrations: Record<string, DialectMigration> = {
   '0900_login_failures': hubLoginFailuresMigration,
   '1000_block_push_policies': hubBlockPushPoliciesMigration,
   '1020_user_preferences': hubUserPreferencesMigration,
+  '1100_org_versions': hubOrgVersionsMigration,
 }

@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely'
+import type { HubSchema } from './schema.js'
+
+/**
+ * Bumps the change counter of an organisation (see migration 1100). Called in the transaction
+ * of every write to what hub nodes cache of it, so that a node reading the new value also
+ * reads the change.
+ */
+export async function bumpOrgVersion(db: Kysely<HubSchema>, orgId: string): Promise<void> {
+  await db
+    .insertInto('org_versions')
+    .values({ org_id: orgId, version: 1 })
+    .onConflict((oc) =>
+      oc.column('org_id').doUpdateSet((eb) => ({ version: eb('org_versions.version', '+', 1) })),
+    )
+    .execute()
+}
+
+/** Reads the organisations' change counters (0 for an organisation never changed since 1100). */
+export class OrgVersionsRepo {
+  constructor(private readonly db: Kysely<HubSchema>) {}
+
+  async current(orgId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('org_versions')
+      .select('version')
+      .where('org_id', '=', orgId)
+      .executeTakeFirst()
+    return row ? Number(row.version) : 0
+  }
+}
