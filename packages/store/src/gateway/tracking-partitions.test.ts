@@ -134,7 +134,7 @@ describe.each(BACKENDS)('tracking partitions on %s', (dialect) => {
       // Tiny test tables would be scanned whole by choice: ask whether an index serves each
       // partition, which is what keeps the lookup fast at 10 M rows.
       if (dialect === 'postgres') await sql`set local enable_seqscan = off`.execute(trx)
-      return store.explainFindByObservable('email', 's4@sender.example', trx)
+      return store.explainFindByObservable('email', 's4@sender.example', { db: trx })
     })
     const text = plan.join('\n')
     expect(text).not.toMatch(/Seq Scan|SCAN observables\b(?! USING)/)

@@ -605,15 +605,22 @@ export class TrackingStore {
   /**
    * The plan of `findByObservable` (PostgreSQL `EXPLAIN`, SQLite `EXPLAIN QUERY PLAN`), one
    * line each: the benchmark and tests check that it stays an index scan in every partition.
-   * `db` may be a transaction with planner settings of its own.
+   * `db` may be a transaction with planner settings of its own; `analyze` (PostgreSQL) runs
+   * the query and adds the planning and execution times of the server.
    */
   async explainFindByObservable(
     type: ObservableType,
     value: string,
-    db: Kysely<GatewaySchema> = this.db,
+    options: { db?: Kysely<GatewaySchema>; analyze?: boolean } = {},
   ): Promise<string[]> {
+    const db = options.db ?? this.db
     const query = this.observableLookup(db, type, value, {}).compile()
-    const explain = this.dialect === 'postgres' ? 'explain ' : 'explain query plan '
+    const explain =
+      this.dialect === 'sqlite'
+        ? 'explain query plan '
+        : options.analyze
+          ? 'explain analyze '
+          : 'explain '
     const result = await db.executeQuery<Record<string, unknown>>(
       CompiledQuery.raw(explain + query.sql, [...query.parameters]),
     )
