@@ -33,6 +33,13 @@ const CONTENT_DELETE_BATCH = 5000
 const LOCK_KEY = sql`hashtext('postern.tracking.partitions')`
 
 /**
+ * Dropping or attaching a partition locks the parent table (postgresql.org/docs/15/
+ * sql-altertable.html): waiting behind a long report would hold every reader and writer queued
+ * behind the lock, so give up after a moment and try again at the next interval.
+ */
+const PARTITION_LOCK_TIMEOUT = sql.lit('5s')
+
+/**
  * The weekly partitions of message tracking on PostgreSQL (migration 1100): created ahead of
  * the mail that fills them, and dropped whole when retention has passed their last day, which
  * costs the same at 10 M messages as at 10 (a DELETE costs a row each and leaves bloat behind).
@@ -90,6 +97,7 @@ export class TrackingPartitions {
       await this.deleteContentRows(name)
       const messages = await this.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${LOCK_KEY})`.execute(trx)
+        await sql`set local lock_timeout = ${PARTITION_LOCK_TIMEOUT}`.execute(trx)
         const count = await sql<{
           n: string
         }>`select count(*) as n from ${sql.table(name)}`.execute(trx)
@@ -110,6 +118,7 @@ export class TrackingPartitions {
     const end = start + PARTITION_MS
     return this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${LOCK_KEY})`.execute(trx)
+      await sql`set local lock_timeout = ${PARTITION_LOCK_TIMEOUT}`.execute(trx)
       let created = false
       for (const { table, key } of PARTITIONED_TRACKING_TABLES) {
         const name = partitionName(table, start)
