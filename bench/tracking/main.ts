@@ -129,6 +129,8 @@ for (const dialect of options.databases.split(',').map((d) => d.trim()) as Diale
       })
       rows.push(...(await measure(database, dialect, total)))
       plans.push(await lookupPlan(database, dialect, total))
+      // After each size, so that a long run stopped at 10 M keeps what it measured before.
+      if (options.save) writeFileSync(options.save, `${JSON.stringify(results, null, 2)}\n`)
     } finally {
       await database.close()
       await testDb.drop()
@@ -336,6 +338,9 @@ async function measure(
 }
 
 results.load.push(...loadavg())
+/** Load averages of this run and of every merged one, at start and at end. */
+const loads: { databases: string; load: number[] }[] = []
+if (rows.length > 0) loads.push({ databases: options.databases, load: results.load })
 if (options.save) writeFileSync(options.save, `${JSON.stringify(results, null, 2)}\n`)
 for (const file of options.merge?.split(',').filter(Boolean) ?? []) {
   const other = JSON.parse(readFileSync(file, 'utf8')) as Results
@@ -343,6 +348,10 @@ for (const file of options.merge?.split(',').filter(Boolean) ?? []) {
   timings.push(...other.timings)
   plans.push(...other.plans)
   results.versions = { ...other.versions, ...results.versions }
+  loads.push({
+    databases: [...new Set(other.timings.map((t) => t.database))].join(','),
+    load: other.load,
+  })
 }
 const order = (a: { database: string; messages: number }, b: typeof a) =>
   a.database.localeCompare(b.database) || a.messages - b.messages
@@ -425,6 +434,14 @@ function serverTable(): string[] {
   ]
 }
 
+/** Partitions the PostgreSQL lookup went through, from its plan. */
+function partitionCount(): string {
+  const plan = plans.find((p) => p.database === 'postgres')
+  if (!plan) return 'not run here'
+  const scanned = plan.lines.filter((l) => / on observables_\w+/.test(l)).length
+  return `${scanned} partitions per table in this run, the default one included: the 30 days, the weeks around the day of the run that the migration created, and two ahead`
+}
+
 function millions(n: number): string {
   return n >= 1_000_000 ? `${n / 1_000_000} M` : `${n / 1000} k`
 }
@@ -438,10 +455,10 @@ if (options.write) {
     [
       '## Tracking search and reporting (`npm run bench:tracking`)',
       '',
-      'Synthetic tracked mail over 30 days (1–2 recipients, the sender in the observables index, 10 % spam, a URL in every third message, an attachment in every tenth), searched through the repositories the API uses (page of 50 plus the capped total). PostgreSQL holds it in the weekly partitions of migration 1100 (six weeks for 30 days). Target: observable lookup p99 < 20 ms at 10 M messages.',
+      `Synthetic tracked mail over 30 days (1–2 recipients, the sender in the observables index, 10 % spam, a URL in every third message, an attachment in every tenth), searched through the repositories the API uses (page of 50 plus the capped total). PostgreSQL holds it in the weekly partitions of migration 1100 as the gateway creates them (${partitionCount()}). Target: observable lookup p99 < 20 ms at 10 M messages.`,
       '',
       `- Date: ${new Date().toISOString()}; ${options.note || 'machine shared with other engineers working at the same time: figures are noisy'}`,
-      `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; load average (1 / 5 / 15 min) ${fixed(results.load.slice(0, 3))} at start, ${fixed(results.load.slice(3))} at the end of this process`,
+      `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; load average (1 / 5 / 15 min) ${loads.map((l) => `${l.databases} run: ${fixed(l.load.slice(0, 3))} at start, ${l.load.length > 3 ? fixed(l.load.slice(3)) : 'not recorded'} at end`).join('; ')}`,
       `- Versions: Node.js ${process.version}, ${Object.values(results.versions).join(', ')} (better-sqlite3, WAL; PostgreSQL server on 127.0.0.1:5432); ${options.runs} runs per lookup`,
       `- Generation (rows generated inside the database, secondary indexes and SQLite's FTS5 trigram tables built once after the load): ${timings.map((t) => `${t.database} ${millions(t.messages)}: ${t.generateSeconds.toFixed(0)} s, of which indexes ${t.indexSeconds.toFixed(0)} s (load average then ${fixed(t.load)})`).join('; ')}`,
       '',
