@@ -634,12 +634,15 @@ export class TrackingStore {
     options: ObservableLookupOptions,
   ) {
     const normalised = normaliseObservable(type, value)
+    const key = observableKey(normalised)
     let q = db
       .selectFrom('observables')
       .select('mid')
       .where('type', '=', type)
-      .where('value_key', '=', observableKey(normalised))
-      .where('value', '=', normalised)
+      .where('value_key', '=', key)
+    // A short value is its own key: comparing `value` too would only make PostgreSQL read every
+    // matching row from the table instead of answering from the index alone.
+    if (key !== normalised) q = q.where('value', '=', normalised)
     if (options.since !== undefined) q = q.where('at', '>=', options.since)
     if (options.until !== undefined) q = q.where('at', '<', options.until)
     return q.orderBy('mid', 'desc').limit(Math.min(options.limit ?? 100, 10_000))
