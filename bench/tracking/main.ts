@@ -2,16 +2,23 @@
  * `npm run bench:tracking`: N tracked messages (default 1 M and 10 M) on SQLite and PostgreSQL,
  * then p50/p99 of the observable lookups, multi-sender/subject searches and the relationship
  * report, each through the same repositories the gateway API uses. Target (issue 4):
- * observable lookup p99 < 20 ms at 10 M.
+ * observable lookup p99 < 20 ms at 10 M. PostgreSQL holds the data in the weekly partitions
+ * the gateway creates (migration 1100); the plan of the observables lookup is recorded.
+ *
+ * Runs of different sizes or engines can run as separate processes (`--save`) and be written
+ * to docs/benchmarks.md together (`--merge`).
  */
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { sql } from 'kysely'
 import { Command, Progress, renderTable } from '@postern/cli-kit'
 import {
   Database,
   migrateToLatest,
+  TrackingPartitions,
   TrackingReportRepository,
   TrackingSearchRepository,
+  TrackingStore,
   type Dialect,
   type GatewaySchema,
   searchFilter,
@@ -39,6 +46,8 @@ const program = new Command('bench:tracking')
   .option('--json', 'print results as JSON', false)
   .option('--no-write', 'do not update docs/benchmarks.md')
   .option('--note <text>', 'note recorded with the results', '')
+  .option('--save <file>', 'also write the results as JSON to this file')
+  .option('--merge <files>', 'comma-separated --save files of other runs to report with this one')
 program.parse()
 const options = program.opts<{
   messages: string
@@ -47,27 +56,52 @@ const options = program.opts<{
   json: boolean
   write: boolean
   note: string
+  save?: string
+  merge?: string
 }>()
 
-const loadStart = loadavg()[0] ?? 0
-const rows: Row[] = []
-const timings: {
+interface Timing {
   database: Dialect
   messages: number
   /** Rows and indexes, from the first insert to the end of ANALYZE. */
   generateSeconds: number
   /** Of which building the secondary indexes after the load. */
   indexSeconds: number
-}[] = []
-const BATCH = 250_000
+  /** Load averages (1, 5, 15 min) when this size was done. */
+  load: number[]
+}
+
+interface Plan {
+  database: Dialect
+  messages: number
+  lines: string[]
+  /** PostgreSQL: planning + execution time the server reports (EXPLAIN ANALYZE), in ms. */
+  server?: { runs: number; p50: number; p99: number }
+}
+
+interface Results {
+  load: number[]
+  versions: Partial<Record<Dialect, string>>
+  timings: Timing[]
+  plans: Plan[]
+  rows: Row[]
+}
+
+const results: Results = { load: loadavg(), versions: {}, timings: [], plans: [], rows: [] }
+const { rows, timings, plans } = results
+const BATCH = 1_000_000
 const END = Date.UTC(2026, 0, 31)
 
 for (const dialect of options.databases.split(',').map((d) => d.trim()) as Dialect[]) {
   for (const total of options.messages.split(',').map(Number)) {
+    if (!Number.isFinite(total) || total <= 0) continue
     const testDb = await createTestDatabase(dialect)
     const database = await Database.open<GatewaySchema>(testDb.target)
     try {
       await migrateToLatest(database, 'gateway')
+      results.versions[dialect] = await engineVersion(database, dialect)
+      // The weeks the gateway would have created while the mail arrived.
+      await new TrackingPartitions(database.db, dialect).ensure(END - RANGE_MS, END)
       const started = Date.now()
       const progress = new Progress(`${dialect} generate`, total)
       const { indexSeconds } = await withIndexesDeferred(
@@ -91,13 +125,54 @@ for (const dialect of options.databases.split(',').map((d) => d.trim()) as Diale
         messages: total,
         generateSeconds: (Date.now() - started) / 1000,
         indexSeconds,
+        load: loadavg(),
       })
       rows.push(...(await measure(database, dialect, total)))
+      plans.push(await lookupPlan(database, dialect, total))
+      // After each size, so that a long run stopped at 10 M keeps what it measured before.
+      if (options.save) writeFileSync(options.save, `${JSON.stringify(results, null, 2)}\n`)
     } finally {
       await database.close()
       await testDb.drop()
     }
   }
+}
+
+/**
+ * The plan of the observables lookup and, on PostgreSQL, the time the server itself spends
+ * on it (EXPLAIN ANALYZE: planning + execution) over `runs` random senders — the part of the
+ * latency that does not depend on how busy the shared machine is.
+ */
+async function lookupPlan(
+  database: Database<GatewaySchema>,
+  dialect: Dialect,
+  total: number,
+  runs = 100,
+): Promise<Plan> {
+  const tracking = new TrackingStore(database.db, dialect)
+  const sender = () => expected(1 + Math.floor(Math.random() * total), dialect, END, total).sender
+  const analyze = dialect === 'postgres'
+  const lines = await tracking.explainFindByObservable('email', sender(), { analyze })
+  if (!analyze) return { database: dialect, messages: total, lines }
+  const samples: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const plan = await tracking.explainFindByObservable('email', sender(), { analyze })
+    const ms = (label: string) =>
+      Number(/: ([\d.]+) ms/.exec(plan.find((l) => l.startsWith(label)) ?? '')?.[1] ?? NaN)
+    samples.push(ms('Planning Time') + ms('Execution Time'))
+  }
+  samples.sort((a, b) => a - b)
+  const q = (p: number) => samples[Math.min(runs - 1, Math.ceil((p / 100) * runs) - 1)] ?? 0
+  return { database: dialect, messages: total, lines, server: { runs, p50: q(50), p99: q(99) } }
+}
+
+async function engineVersion(database: Database<GatewaySchema>, dialect: Dialect): Promise<string> {
+  const r = await sql<{
+    v: string
+  }>`select ${sql.raw(dialect === 'postgres' ? "current_setting('server_version')" : 'sqlite_version()')} as v`.execute(
+    database.db,
+  )
+  return `${dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} ${r.rows[0]?.v ?? '?'}`
 }
 
 async function measure(
@@ -106,6 +181,7 @@ async function measure(
   total: number,
 ): Promise<Row[]> {
   const search = new TrackingSearchRepository(database.db, dialect)
+  const tracking = new TrackingStore(database.db, dialect)
   const reports = new TrackingReportRepository(database.db, dialect)
   const pick = (multiple = 1) =>
     Math.max(multiple, Math.floor((Math.random() * total) / multiple) * multiple)
@@ -117,6 +193,11 @@ async function measure(
   const filter = searchFilter
   const e = (n: number) => expected(n, dialect, END, total)
   const cases: { name: string; kind: Row['kind']; run: () => Promise<number> }[] = [
+    {
+      name: 'observable (sender email, observables index)',
+      kind: 'lookup',
+      run: async () => (await tracking.findByObservable('email', e(pick()).sender)).length,
+    },
     {
       name: 'Message-ID',
       kind: 'lookup',
@@ -256,7 +337,28 @@ async function measure(
   return out
 }
 
-const loadEnd = loadavg()[0] ?? 0
+results.load.push(...loadavg())
+/** Load averages of this run and of every merged one, at start and at end. */
+const loads: { databases: string; load: number[] }[] = []
+if (rows.length > 0) loads.push({ databases: options.databases, load: results.load })
+if (options.save) writeFileSync(options.save, `${JSON.stringify(results, null, 2)}\n`)
+for (const file of options.merge?.split(',').filter(Boolean) ?? []) {
+  const other = JSON.parse(readFileSync(file, 'utf8')) as Results
+  rows.push(...other.rows)
+  timings.push(...other.timings)
+  plans.push(...other.plans)
+  results.versions = { ...other.versions, ...results.versions }
+  loads.push({
+    databases: [...new Set(other.timings.map((t) => t.database))].join(','),
+    load: other.load,
+  })
+}
+const order = (a: { database: string; messages: number }, b: typeof a) =>
+  a.database.localeCompare(b.database) || a.messages - b.messages
+rows.sort(order)
+timings.sort(order)
+plans.sort(order)
+
 const verdict = (r: Row) =>
   r.kind !== 'lookup'
     ? ''
@@ -266,7 +368,7 @@ const verdict = (r: Row) =>
         ? 'met (< 20 ms)'
         : 'missed (≥ 20 ms)'
 if (options.json) {
-  process.stdout.write(`${JSON.stringify({ loadStart, loadEnd, timings, rows }, null, 2)}\n`)
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
 } else {
   process.stdout.write(
     `${renderTable(
@@ -282,21 +384,90 @@ if (options.json) {
       ]),
     )}\n`,
   )
+  for (const plan of plans)
+    process.stdout.write(`\n${plan.database} ${plan.messages}:\n${plan.lines.join('\n')}\n`)
 }
+
+/**
+ * Lookup latency against size, per engine: p50/p99 at each size and the ratio between the
+ * largest and the smallest, measured in the same conditions.
+ */
+function scalingTable(): string[] {
+  const sizes = [...new Set(rows.map((r) => r.messages))].sort((a, b) => a - b)
+  const out = [
+    `| Database | Lookup | ${sizes.map((n) => `${millions(n)} p50 / p99 ms`).join(' | ')} | p99 ratio ${millions(sizes.at(-1) ?? 0)} / ${millions(sizes[0] ?? 0)} |`,
+    `|---|---|${sizes.map(() => '---:').join('|')}|---:|`,
+  ]
+  const lookups = rows.filter((r) => r.kind === 'lookup')
+  for (const key of [...new Set(lookups.map((r) => `${r.database}\u0000${r.query}`))]) {
+    const [database, query] = key.split('\u0000') as [string, string]
+    const at = (n: number) =>
+      lookups.find((r) => r.database === database && r.query === query && r.messages === n)
+    const first = at(sizes[0] ?? 0)
+    const last = at(sizes.at(-1) ?? 0)
+    const ratio = first && last && sizes.length > 1 ? (last.p99 / first.p99).toFixed(1) : '–'
+    out.push(
+      `| ${database} | ${query} | ${sizes
+        .map((n) => {
+          const r = at(n)
+          return r ? `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}` : 'not run'
+        })
+        .join(' | ')} | ${ratio} |`,
+    )
+  }
+  return out
+}
+
+function serverTable(): string[] {
+  const measured = plans.filter((p) => p.server)
+  if (measured.length === 0) return []
+  return [
+    'PostgreSQL server time of the observables lookup (EXPLAIN ANALYZE, planning + execution, 100 random senders measured after the other queries): it leaves out the round trips to the client, not the waits for a CPU or the disk on a busy machine.',
+    '',
+    '| Messages | Runs | p50 ms | p99 ms |',
+    '|---:|---:|---:|---:|',
+    ...measured.map(
+      (p) =>
+        `| ${millions(p.messages)} | ${p.server?.runs} | ${p.server?.p50.toFixed(2)} | ${p.server?.p99.toFixed(2)} |`,
+    ),
+    '',
+  ]
+}
+
+/** Partitions the PostgreSQL lookup went through, from its plan. */
+function partitionCount(): string {
+  const plan = plans.find((p) => p.database === 'postgres')
+  if (!plan) return 'not run here'
+  const scanned = plan.lines.filter((l) => / on observables_\w+/.test(l)).length
+  return `${scanned} partitions per table in this run, the default one included: the 30 days, the weeks around the day of the run that the migration created, and two ahead`
+}
+
+function millions(n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000} M` : `${n / 1000} k`
+}
+
+const fixed = (values: readonly number[]) => values.map((v) => v.toFixed(2)).join(' / ')
+
 if (options.write) {
-  const pgVersion = 'PostgreSQL (server on 127.0.0.1:5432)'
   writeSection(
     new URL('../../docs/benchmarks.md', import.meta.url).pathname,
     'tracking',
     [
       '## Tracking search and reporting (`npm run bench:tracking`)',
       '',
-      'Synthetic tracked mail over 30 days (1–2 recipients, 10 % spam, a URL in every third message, an attachment in every tenth), searched through the repositories the API uses (page of 50 plus the capped total). Target: observable lookup p99 < 20 ms at 10 M messages.',
+      `Synthetic tracked mail over 30 days (1–2 recipients, the sender in the observables index, 10 % spam, a URL in every third message, an attachment in every tenth), searched through the repositories the API uses (page of 50 plus the capped total). PostgreSQL holds it in the weekly partitions of migration 1100 as the gateway creates them (${partitionCount()}). Target: observable lookup p99 < 20 ms at 10 M messages.`,
       '',
       `- Date: ${new Date().toISOString()}; ${options.note || 'machine shared with other engineers working at the same time: figures are noisy'}`,
-      `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; load average ${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end`,
-      `- Versions: Node.js ${process.version}, SQLite (better-sqlite3, WAL), ${pgVersion}; ${options.runs} runs per lookup`,
-      `- Generation: ${timings.map((t) => `${t.database} ${t.messages}: ${t.generateSeconds.toFixed(0)} s (indexes built after the load: ${t.indexSeconds.toFixed(0)} s)`).join('; ')}`,
+      `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; load average (1 / 5 / 15 min) ${loads.map((l) => `${l.databases} run: ${fixed(l.load.slice(0, 3))} at start, ${l.load.length > 3 ? fixed(l.load.slice(3)) : 'not recorded'} at end`).join('; ')}`,
+      `- Versions: Node.js ${process.version}, ${Object.values(results.versions).join(', ')} (better-sqlite3, WAL; PostgreSQL server on 127.0.0.1:5432); ${options.runs} runs per lookup`,
+      `- Generation (rows generated inside the database, secondary indexes and SQLite's FTS5 trigram tables built once after the load): ${timings.map((t) => `${t.database} ${millions(t.messages)}: ${t.generateSeconds.toFixed(0)} s, of which indexes ${t.indexSeconds.toFixed(0)} s (load average then ${fixed(t.load)})`).join('; ')}`,
+      '',
+      '### Lookup latency against size',
+      '',
+      ...scalingTable(),
+      '',
+      ...serverTable(),
+      '### All queries',
       '',
       '| Database | Messages | Query | p50 ms | p99 ms | Rows | Target |',
       '|---|---:|---|---:|---:|---:|---|',
@@ -305,6 +476,16 @@ if (options.write) {
           `| ${r.database} | ${r.messages} | ${r.query} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.rows} | ${verdict(r)} |`,
       ),
       '',
+      '### Plan of the observables lookup (`TrackingStore.findByObservable`)',
+      '',
+      ...plans.flatMap((p) => [
+        `${p.database}, ${millions(p.messages)} messages:`,
+        '',
+        '```',
+        ...p.lines,
+        '```',
+        '',
+      ]),
     ].join('\n'),
   )
 }

@@ -610,9 +610,14 @@ const trackingSchema = z
     retention: duration(
       'Messages received longer ago than this are deleted from tracking with their recipients, ' +
         'events, observables and content analysis (quarantined copies and remediation ' +
-        'history keep their own retention). `0s` keeps tracking forever.',
+        'history keep their own retention). On PostgreSQL whole weeks are dropped once their ' +
+        'last day is past retention, so a message stays up to a week longer. `0s` keeps ' +
+        'tracking forever.',
     ).prefault('90d'),
-    purgeInterval: duration('How often tracking past its retention is deleted.').prefault('1h'),
+    purgeInterval: duration(
+      'How often tracking past its retention is deleted, and the coming weeks’ partitions ' +
+        'are created on PostgreSQL.',
+    ).prefault('1h'),
   })
   .strict()
 

@@ -19,6 +19,7 @@ import {
   migrateToLatest,
   nodeIdRange,
   resolveDatabaseTarget,
+  TrackingPartitions,
   TrackingStore,
   type GatewaySchema,
 } from '@postern/store'
@@ -288,6 +289,7 @@ export class Gateway {
       late.gateway = gateway
       const retention = new TrackingRetention({
         store,
+        partitions: new TrackingPartitions(database.db, database.dialect),
         retentionMs: config.tracking.retention,
         intervalMs: config.tracking.purgeInterval,
         range: ids,

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { randomToken } from '@postern/core'
 import { Database, type DatabaseTarget, type Dialect } from './database.js'
+import type { NewMessage } from './gateway/tracking.js'
 import { migrateToLatest, type SchemaArea } from './migrate.js'
 
 /**
@@ -75,5 +76,38 @@ export async function openMigratedTestDatabase<Schema>(
       await database.close()
       await testDb.drop()
     },
+  }
+}
+
+/** A delivered message with one recipient, for tests that need tracked mail at given times. */
+export function trackedMessage(
+  mid: number,
+  receivedAt: number,
+  overrides: Partial<NewMessage> = {},
+): NewMessage {
+  return {
+    mid,
+    icid: mid,
+    receivedAt,
+    listener: 'inbound',
+    senderGroup: null,
+    hatPolicy: 'ACCEPTED',
+    direction: 'incoming',
+    senderIp: '192.0.2.1',
+    senderRdns: null,
+    helo: null,
+    tls: null,
+    authUser: null,
+    envelopeSender: 'a@sender.example',
+    messageId: null,
+    subject: `m${mid}`,
+    headerFrom: null,
+    headerTo: null,
+    headerReplyTo: null,
+    size: 10,
+    status: 'delivered',
+    reply: null,
+    recipients: [{ address: 'b@corp.example', status: 'delivered' }],
+    ...overrides,
   }
 }

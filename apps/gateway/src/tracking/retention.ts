@@ -1,5 +1,5 @@
 import { describeError, type Clock, type Logger } from '@postern/core'
-import type { IdRange, TrackingStore } from '@postern/store'
+import type { IdRange, TrackingPartitions, TrackingStore } from '@postern/store'
 
 /**
  * Messages deleted per transaction. Small enough that one batch (a few thousand row deletes)
@@ -10,6 +10,8 @@ export const PURGE_BATCH = 1000
 
 export interface TrackingRetentionOptions {
   store: TrackingStore
+  /** PostgreSQL's weekly partitions (no-ops on SQLite). */
+  partitions: TrackingPartitions
   /** Messages received longer ago than this are deleted; 0 keeps them forever. */
   retentionMs: number
   intervalMs: number
@@ -21,8 +23,10 @@ export interface TrackingRetentionOptions {
 }
 
 /**
- * Tracking retention (`tracking.retention`): every `purgeInterval`, deletes the messages
- * received before the retention window with all their tracking rows, batch by batch.
+ * Tracking retention (`tracking.retention`): every `purgeInterval`, creates the partitions of
+ * the coming weeks (PostgreSQL), drops the weeks wholly past retention — so a message is kept
+ * up to one week longer than `tracking.retention` there — and deletes in batches what is past
+ * retention outside weekly partitions (all of SQLite, PostgreSQL's default partition).
  */
 export class TrackingRetention {
   private timer: NodeJS.Timeout | undefined
@@ -30,9 +34,10 @@ export class TrackingRetention {
 
   constructor(private readonly options: TrackingRetentionOptions) {}
 
-  start(): void {
-    if (this.options.retentionMs === 0) return
-    this.timer = setInterval(() => void this.sweepSafely(), this.options.intervalMs)
+  /** Creates the partitions mail will need before the first interval, then sweeps every interval. */
+  async start(): Promise<void> {
+    await this.guarded(() => this.ensurePartitions())
+    this.timer = setInterval(() => void this.guarded(() => this.sweep()), this.options.intervalMs)
     this.timer.unref()
   }
 
@@ -42,7 +47,7 @@ export class TrackingRetention {
     await this.sweeping
   }
 
-  /** Deletes everything past retention now; returns the number of messages deleted. */
+  /** Creates the coming weeks' partitions and retires everything past retention now; returns the number of messages retired. */
   async sweep(): Promise<number> {
     if (this.sweeping) return this.sweeping
     this.sweeping = this.purgeAll().finally(() => {
@@ -51,11 +56,28 @@ export class TrackingRetention {
     return this.sweeping
   }
 
+  private async ensurePartitions(): Promise<void> {
+    const created = await this.options.partitions.ensure(this.options.clock.now())
+    if (created > 0)
+      this.options.logger.info(
+        { event: 'TRACKING_PARTITIONS_CREATED', weeks: created },
+        'tracking partitions created ahead',
+      )
+  }
+
   private async purgeAll(): Promise<number> {
-    const { store, retentionMs, range, clock, logger } = this.options
+    const { store, partitions, retentionMs, range, clock, logger } = this.options
+    await this.ensurePartitions()
     if (retentionMs === 0) return 0
     const before = clock.now() - retentionMs
-    let total = 0
+    const dropped = await partitions.dropBefore(before)
+    if (dropped.messages > 0) this.options.onPurged?.(dropped.messages)
+    if (dropped.weeks > 0)
+      logger.info(
+        { event: 'TRACKING_PARTITIONS_DROPPED', weeks: dropped.weeks, messages: dropped.messages },
+        'tracking weeks past retention dropped',
+      )
+    let total = dropped.messages
     for (;;) {
       const purged = await store.purgeBefore(before, PURGE_BATCH, range)
       total += purged
@@ -71,9 +93,9 @@ export class TrackingRetention {
     return total
   }
 
-  private async sweepSafely(): Promise<void> {
+  private async guarded(work: () => Promise<unknown>): Promise<void> {
     try {
-      await this.sweep()
+      await work()
     } catch (err) {
       this.options.logger.error(
         { event: 'TRACKING_PURGE_FAILED', err: describeError(err) },

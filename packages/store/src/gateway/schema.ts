@@ -45,6 +45,8 @@ export interface MessageRecipientsTable {
   last_reply: string | null
   attempts: number
   updated_at: number
+  /** The message's received time: the partition key on PostgreSQL (migration 1100). */
+  received_at: number
 }
 
 /** The timeline: connection, HAT match, envelope, acceptance, delivery attempts (migration 0100). */

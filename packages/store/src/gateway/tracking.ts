@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
 import type { Dialect } from '../database.js'
 import type {
   GatewaySchema,
@@ -104,6 +104,12 @@ export interface NewObservable {
   value: string
   mid: number
   at: number
+}
+
+export interface ObservableLookupOptions {
+  limit?: number
+  since?: number
+  until?: number
 }
 
 export interface MessageUpdate {
@@ -304,7 +310,9 @@ export class TrackingStore {
       await trx
         .insertInto('messages')
         .values(part)
-        .onConflict((oc) => oc.column('mid').doNothing())
+        // Without a conflict target: the key is (mid) on SQLite, (mid, received_at) on
+        // partitioned PostgreSQL (migration 1100); a message written again matches either.
+        .onConflict((oc) => oc.doNothing())
         .execute()
     }
     const recipients: MessageRecipientsTable[] = []
@@ -319,14 +327,15 @@ export class TrackingStore {
           last_reply: r.lastReply ?? null,
           attempts: r.attempts ?? 0,
           updated_at: m.updatedAt ?? m.receivedAt,
+          received_at: m.receivedAt,
         }),
       )
     }
-    for (const part of chunk(recipients, 8)) {
+    for (const part of chunk(recipients, 9)) {
       await trx
         .insertInto('message_recipients')
         .values(part)
-        .onConflict((oc) => oc.columns(['mid', 'rcpt_index']).doNothing())
+        .onConflict((oc) => oc.doNothing())
         .execute()
     }
   }
@@ -373,7 +382,7 @@ export class TrackingStore {
       await trx
         .insertInto('observables')
         .values(part)
-        .onConflict((oc) => oc.columns(['type', 'value_key', 'mid']).doNothing())
+        .onConflict((oc) => oc.doNothing())
         .execute()
     }
   }
@@ -421,7 +430,6 @@ export class TrackingStore {
     }
   }
 
-  /** Highest MID and ICID recorded, so that a restarted gateway continues after them. */
   /**
    * The highest MID, ICID and DCID used so far — within one node's id range when gateways of a
    * cluster share this database (each numbers its messages in its own range).
@@ -467,6 +475,9 @@ export class TrackingStore {
    * is always kept: it carries the node's highest ids, which a restart continues after.
    * Quarantined copies and remediation history have retentions of their own. Returns the
    * number of messages deleted; call again while it returns `limit`.
+   *
+   * On PostgreSQL only the default partition is purged here (rows that had no week when they
+   * were written): whole weeks go with `TrackingPartitions.dropBefore`.
    */
   async purgeBefore(
     before: number,
@@ -481,8 +492,9 @@ export class TrackingStore {
         .where('mid', '<', range.below)
         .executeTakeFirst()
       if (newest?.mid === null || newest?.mid === undefined) return 0
-      const rows = await trx
-        .selectFrom('messages')
+      const messages = this.dialect === 'postgres' ? 'messages_default' : 'messages'
+      const rows = await (trx as unknown as Kysely<Pick<GatewaySchema, 'messages'>>)
+        .selectFrom(messages as 'messages')
         .select('mid')
         .where('received_at', '<', before)
         .where('mid', '>=', range.from)
@@ -584,22 +596,56 @@ export class TrackingStore {
   async findByObservable(
     type: ObservableType,
     value: string,
-    options: { limit?: number; since?: number; until?: number } = {},
+    options: ObservableLookupOptions = {},
   ): Promise<number[]> {
+    const rows = await this.observableLookup(this.db, type, value, options).execute()
+    return rows.map((r) => Number(r.mid))
+  }
+
+  /**
+   * The plan of `findByObservable` (PostgreSQL `EXPLAIN`, SQLite `EXPLAIN QUERY PLAN`), one
+   * line each: the benchmark and tests check that it stays an index scan in every partition.
+   * `db` may be a transaction with planner settings of its own; `analyze` (PostgreSQL) runs
+   * the query and adds the planning and execution times of the server.
+   */
+  async explainFindByObservable(
+    type: ObservableType,
+    value: string,
+    options: { db?: Kysely<GatewaySchema>; analyze?: boolean } = {},
+  ): Promise<string[]> {
+    const db = options.db ?? this.db
+    const query = this.observableLookup(db, type, value, {}).compile()
+    const explain =
+      this.dialect === 'sqlite'
+        ? 'explain query plan '
+        : options.analyze
+          ? 'explain analyze '
+          : 'explain '
+    const result = await db.executeQuery<Record<string, unknown>>(
+      CompiledQuery.raw(explain + query.sql, [...query.parameters]),
+    )
+    return result.rows.map((r) => String(r['QUERY PLAN'] ?? r.detail))
+  }
+
+  private observableLookup(
+    db: Kysely<GatewaySchema>,
+    type: ObservableType,
+    value: string,
+    options: ObservableLookupOptions,
+  ) {
     const normalised = normaliseObservable(type, value)
-    let q = this.db
+    const key = observableKey(normalised)
+    let q = db
       .selectFrom('observables')
       .select('mid')
       .where('type', '=', type)
-      .where('value_key', '=', observableKey(normalised))
-      .where('value', '=', normalised)
+      .where('value_key', '=', key)
+    // A short value is its own key: comparing `value` too would only make PostgreSQL read every
+    // matching row from the table instead of answering from the index alone.
+    if (key !== normalised) q = q.where('value', '=', normalised)
     if (options.since !== undefined) q = q.where('at', '>=', options.since)
     if (options.until !== undefined) q = q.where('at', '<', options.until)
-    const rows = await q
-      .orderBy('mid', 'desc')
-      .limit(Math.min(options.limit ?? 100, 10_000))
-      .execute()
-    return rows.map((r) => Number(r.mid))
+    return q.orderBy('mid', 'desc').limit(Math.min(options.limit ?? 100, 10_000))
   }
 
   /** The observables recorded for a message. */
@@ -657,7 +703,7 @@ function toTrackedMessage(
 }
 
 /** Tables whose rows belong to one tracked message and go with it (`purgeBefore`). */
-const PURGED_WITH_MESSAGE = [
+export const PURGED_WITH_MESSAGE = [
   'message_recipients',
   'message_events',
   'observables',

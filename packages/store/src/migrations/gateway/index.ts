@@ -12,6 +12,7 @@ import { hubOutboxMigration } from './0700_hub_outbox.js'
 import { ribbonCredentialsMigration } from './0800_ribbon_credentials.js'
 import { hubOutboxLossesMigration } from './1000_hub_outbox_losses.js'
 import { mailPoliciesMigration } from './1010_mail_policies.js'
+import { trackingPartitionsMigration } from './1100_tracking_partitions.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -31,4 +32,5 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '0800_ribbon_credentials': ribbonCredentialsMigration,
   '1000_hub_outbox_losses': hubOutboxLossesMigration,
   '1010_mail_policies': mailPoliciesMigration,
+  '1100_tracking_partitions': trackingPartitionsMigration,
 }
