@@ -255,6 +255,19 @@ describe('SMTP data: size limits, smuggling, TLS, AUTH, real clients', () => {
       await waitFor(() => received(id).length === 1)
       expect(received(id)[0]?.text).toContain('before\r\n.\r\n..\r\nafter\r\n')
     })
+
+    it('delivers a body kept in its own spool file (above spool.inlineMaxSize) intact', async () => {
+      const id = marker()
+      const lines = Array.from({ length: 150 }, (_, i) => `${id} line ${i} ${'y'.repeat(60)}`)
+      const smtp = await openTransaction(gw.smtpPort(), 'a@ext.example', ['bob@corp.example'])
+      smtp.write(`Subject: ${id}\r\n\r\n${lines.join('\r\n')}\r\n.\r\n`)
+      expectCode(await smtp.reply(), 250)
+      smtp.close()
+      await waitFor(() => received(id).length === 1)
+      const text = received(id)[0]?.text ?? ''
+      expect(text).toMatch(/^Received: from /)
+      expect(text).toContain(`Subject: ${id}\r\n\r\n${lines.join('\r\n')}\r\n`)
+    })
   })
 
   describe('8BITMIME and SMTPUTF8', () => {

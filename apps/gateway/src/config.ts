@@ -522,8 +522,8 @@ const queueSchema = z
       .default(64)
       .describe('Messages processed (content pipeline) at the same time.'),
     bodyCacheSize: byteSize(
-      'Message bodies kept in memory between acceptance and delivery; beyond it, bodies are ' +
-        're-read from the spool.',
+      'Message bodies (and the copies the content pipeline rewrites) kept in memory between ' +
+        'acceptance and delivery; beyond it, they are re-read from the spool.',
     ).prefault('64MB'),
   })
   .strict()

@@ -194,6 +194,7 @@ export class Gateway {
       const router = new Router({
         config,
         allocateDcid: () => spool.allocateDcid(),
+        deliveryThread: true,
         logger: logger.child({ component: 'delivery' }),
         clock,
       })

@@ -19,6 +19,7 @@ import { buildDsn, headerSection, type FailedRecipient } from './dsn.js'
 import { RetryHeap } from './retry-heap.js'
 import type { Router } from './router.js'
 import { deliveryTargets, type DeliveryTarget } from './targets.js'
+import { joinSharedBody } from '../spool/shared-body.js'
 import type { DeliveryRequest, RecipientResult, Transport } from './transport.js'
 
 export type QueueState = 'processing' | 'active' | 'deferred' | 'held'
@@ -58,6 +59,8 @@ interface QueueItem {
   nextAttemptAt: number | null
   lastError: string | null
   body: Buffer | undefined
+  /** The pipeline's rewritten variants, kept (within the same budget) so delivery need not re-read them. */
+  variants: readonly Buffer[] | undefined
   version: number
   /** What happened to each envelope recipient so far (for the final message status). */
   outcomes: Map<number, RecipientStatus>
@@ -152,6 +155,7 @@ export class DeliveryQueue {
       nextAttemptAt: null,
       lastError: null,
       body: undefined,
+      variants: undefined,
       version: 0,
       outcomes: new Map(),
     }
@@ -432,6 +436,7 @@ export class DeliveryQueue {
     const plain =
       (result.variants?.length ?? 0) === 0 && outcomes.every((o) => o.action === 'deliver')
     await this.deps.spool.storeProcessed(entry, outcomes, result.variants ?? [], { wait: !plain })
+    this.cacheVariants(item, result.variants)
     this.recordProcessed(item, processor.name, outcomes, result)
     this.setState(item, 'active')
   }
@@ -908,18 +913,20 @@ export class DeliveryQueue {
     const { meta } = item.entry
     const received = Buffer.from(meta.receivedHeader, 'latin1')
     let message: () => Buffer | Readable
+    let file: DeliveryRequest['file']
     let size: number
     if (variant !== undefined) {
-      const body = await this.deps.spool.readBody(item.entry, variant)
+      const body = item.variants?.[variant] ?? (await this.deps.spool.readBody(item.entry, variant))
       size = received.length + body.length
-      message = () => Buffer.concat([received, body])
+      message = () => joinSharedBody([received, body], size)
     } else if (item.entry.body.kind === 'file') {
       size = received.length + meta.size
       message = () => Readable.from(concatStreams(received, this.deps.spool.openBody(item.entry)))
+      file = { prefix: received, path: item.entry.body.path }
     } else {
       const body = await this.body(item)
       size = received.length + body.length
-      message = () => (received.length > 0 ? Buffer.concat([received, body]) : body)
+      message = () => (received.length > 0 ? joinSharedBody([received, body], size) : body)
     }
     return {
       mid: meta.mid,
@@ -929,6 +936,7 @@ export class DeliveryQueue {
       smtpUtf8: meta.envelope.smtpUtf8,
       size,
       message,
+      ...(file ? { file } : {}),
     }
   }
 
@@ -948,10 +956,23 @@ export class DeliveryQueue {
     this.cachedBytes += body.length
   }
 
+  private cacheVariants(item: QueueItem, variants: readonly Buffer[] | undefined): void {
+    if (!variants || variants.length === 0 || item.variants) return
+    const bytes = byteLength(variants)
+    if (this.cachedBytes + bytes > this.deps.config.queue.bodyCacheSize) return
+    item.variants = variants
+    this.cachedBytes += bytes
+  }
+
   private dropBody(item: QueueItem): void {
-    if (!item.body) return
-    this.cachedBytes -= item.body.length
-    item.body = undefined
+    if (item.body) {
+      this.cachedBytes -= item.body.length
+      item.body = undefined
+    }
+    if (item.variants) {
+      this.cachedBytes -= byteLength(item.variants)
+      item.variants = undefined
+    }
   }
 
   /** Stops scheduling; waits (bounded) for running attempts, which then stay in the spool. */
@@ -997,4 +1018,10 @@ function finalStatus(outcomes: ReadonlyMap<number, RecipientStatus>): MessageSta
   return only === 'delivered' || only === 'bounced' || only === 'quarantined' || only === 'dropped'
     ? only
     : 'completed'
+}
+
+function byteLength(buffers: readonly Buffer[]): number {
+  let n = 0
+  for (const b of buffers) n += b.length
+  return n
 }

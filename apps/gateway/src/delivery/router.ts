@@ -3,7 +3,8 @@ import { parseHostPort, systemClock, type Clock, type HostPort, type Logger } fr
 import type { GatewayConfig, RouteConfig } from '../config.js'
 import { domainOf } from '@postern/store'
 import { MaildirTransport } from './maildir-transport.js'
-import { SmtpTransport } from './smtp-transport.js'
+import { SmtpTransport, type SmtpDestination } from './smtp-transport.js'
+import { DeliveryThread, ThreadedSmtpTransport } from './threaded-transport.js'
 import type { Transport } from './transport.js'
 
 /** Where a recipient goes: a transport, or a permanent/temporary refusal to route it. */
@@ -14,6 +15,11 @@ export type RouteDecision =
 export interface RouterDeps {
   config: GatewayConfig
   allocateDcid(): number
+  /**
+   * Run SMTP deliveries on the delivery thread (a second core for the gateway) instead of the
+   * caller's event loop.
+   */
+  deliveryThread?: boolean
   logger: Logger
   clock?: Clock
   resolver?: Pick<dns.Resolver, 'resolveMx' | 'resolve4' | 'resolve6'>
@@ -38,12 +44,16 @@ export class Router {
   private readonly fallback: RouteConfig | undefined
   private readonly transports = new Map<string, Transport>()
   private readonly mxCache = new Map<string, MxCacheEntry>()
+  private readonly thread: DeliveryThread | undefined
   private readonly clock: Clock
   private readonly resolver: Pick<dns.Resolver, 'resolveMx' | 'resolve4' | 'resolve6'>
 
   constructor(private readonly deps: RouterDeps) {
     this.clock = deps.clock ?? systemClock
     this.resolver = deps.resolver ?? new dns.Resolver({ timeout: 5_000, tries: 2 })
+    this.thread = deps.deliveryThread
+      ? new DeliveryThread({ allocateDcid: deps.allocateDcid, logger: deps.logger })
+      : undefined
     let fallback: RouteConfig | undefined
     for (const route of deps.config.smtpRoutes) {
       const domain = route.domain.toLowerCase()
@@ -104,7 +114,7 @@ export class Router {
     let transport = this.transports.get(key)
     if (!transport) {
       const d = this.deps.config.delivery
-      transport = new SmtpTransport({
+      const destination: SmtpDestination = {
         key,
         hosts,
         tls,
@@ -116,10 +126,15 @@ export class Router {
         connectTimeoutMs: d.connectTimeout,
         commandTimeoutMs: d.commandTimeout,
         hostDownMs: d.hostDownFor,
-        allocateDcid: this.deps.allocateDcid,
-        logger: this.deps.logger,
-        clock: this.clock,
-      })
+      }
+      transport = this.thread
+        ? new ThreadedSmtpTransport(this.thread, destination)
+        : new SmtpTransport({
+            ...destination,
+            allocateDcid: this.deps.allocateDcid,
+            logger: this.deps.logger,
+            clock: this.clock,
+          })
       this.transports.set(key, transport)
     }
     return transport
@@ -191,5 +206,6 @@ export class Router {
 
   async close(): Promise<void> {
     await Promise.all([...this.transports.values()].map((t) => t.close()))
+    await this.thread?.close()
   }
 }

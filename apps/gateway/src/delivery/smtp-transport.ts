@@ -18,6 +18,9 @@ import {
   type Transport,
 } from './transport.js'
 
+/** What defines an SMTP destination: everything of its options that can cross threads. */
+export type SmtpDestination = Omit<SmtpTransportOptions, 'allocateDcid' | 'logger' | 'clock'>
+
 export interface SmtpTransportOptions {
   key: string
   hosts: readonly HostPort[]
@@ -30,7 +33,8 @@ export interface SmtpTransportOptions {
   connectTimeoutMs: number
   commandTimeoutMs: number
   hostDownMs: number
-  allocateDcid(): number
+  /** A delivery connection id (a promise when it comes from another thread). */
+  allocateDcid(): number | Promise<number>
   logger: Logger
   clock?: Clock
 }
@@ -296,8 +300,9 @@ export class SmtpTransport implements Transport {
     throw last ?? new ConnectFailure('451 4.4.1 no destination host', '4.4.1', false)
   }
 
-  private open1(host: HostPort): Promise<PooledConnection> {
+  private async open1(host: HostPort): Promise<PooledConnection> {
     const o = this.options
+    const dcid = await o.allocateDcid()
     const connection = new SMTPConnection({
       host: host.host,
       port: host.port,
@@ -311,7 +316,6 @@ export class SmtpTransport implements Transport {
       tls: { rejectUnauthorized: o.verifyCertificate, servername: host.host },
       logger: false,
     })
-    const dcid = o.allocateDcid()
     const pooled: PooledConnection = {
       connection,
       dcid,

@@ -11,6 +11,11 @@ export interface DeliveryRequest {
   size: number
   /** The bytes to send (our Received header first), as a buffer or a stream. */
   message(): Buffer | Readable
+  /**
+   * Set when the body is a spool file of its own (a large message): `message()` streams
+   * `prefix` then the file, and a transport on another thread can open the file itself.
+   */
+  file?: { prefix: Buffer; path: string }
 }
 
 export type RecipientResultStatus = 'delivered' | 'deferred' | 'bounced'

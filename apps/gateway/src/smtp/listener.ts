@@ -20,6 +20,7 @@ import type { HatRule, ListenerConfig } from '../config.js'
 import { gwErrors } from '../errors.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { BodySink } from '../spool/body-sink.js'
+import { joinSharedBody } from '../spool/shared-body.js'
 import type { Spool } from '../spool/spool.js'
 import type { MessageMeta, SpoolEntry } from '../spool/types.js'
 import { trackingRow } from '../tracking/row.js'
@@ -761,7 +762,7 @@ export class SmtpListener {
       // The size is known now; a message that would eat into the reserve is not stored.
       if (!this.deps.spool.space.hasRoomFor(result.size)) throw spaceReserveReached()
       const stored = await sink.finish()
-      if (stored.kind === 'inline') body = Buffer.concat(stored.chunks, stored.size)
+      if (stored.kind === 'inline') body = joinSharedBody(stored.chunks, stored.size)
       entry = await this.deps.spool.storeMessage(meta, stored)
     } catch (err) {
       await sink.discard()

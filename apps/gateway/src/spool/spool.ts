@@ -14,6 +14,7 @@ import { describeError, systemClock, type Clock, type Logger } from '@postern/co
 import { gwErrors } from '../errors.js'
 import type { RecipientOutcome } from '../pipeline/processor.js'
 import { BodySink, type SinkResult } from './body-sink.js'
+import { allocateSharedBody } from './shared-body.js'
 import { FreeSpaceGuard } from './free-space.js'
 import {
   decodeRecord,
@@ -328,7 +329,7 @@ export class Spool {
     if (!segment) throw new Error(`spool segment ${ref.segment} is gone`)
     segment.readers++
     try {
-      const buffer = Buffer.allocUnsafe(ref.length)
+      const buffer = allocateSharedBody(ref.length)
       let done = 0
       while (done < ref.length) {
         const { bytesRead } = await segment.handle.read(
