@@ -89,6 +89,16 @@ export class DevicesRepo {
     remoteIp: string | null
   }): Promise<RegisterOutcome> {
     return this.db.transaction().execute(async (trx): Promise<RegisterOutcome> => {
+      // Lock the token's row before reading anything (a no-op update: SQLite has no FOR
+      // UPDATE). On PostgreSQL a concurrent registration with the same token waits here and
+      // then reads it as used; without the lock it could read it unused, then see the winner's
+      // new device and answer "duplicate" for what is a used token. SQLite's BEGIN IMMEDIATE
+      // already runs one registration at a time.
+      await trx
+        .updateTable('registration_tokens')
+        .set((eb) => ({ token_digest: eb.ref('token_digest') }))
+        .where('token_digest', '=', input.tokenDigest)
+        .execute()
       const tokenRow = await trx
         .selectFrom('registration_tokens')
         .selectAll()
