@@ -48,7 +48,10 @@ export async function hubOutage(options: {
       // HUB_LISTENING, which the suite waits for, is an info line.
       log: { level: 'info' },
     })
-    const client = await bootstrapHub(hubConfig, { name: 'outage', scopes: 'private-intel' })
+    const client = await bootstrapHub(hubConfig, {
+      name: 'outage',
+      scopes: 'private-intel devices:read',
+    })
     const startHub = async () => {
       const hub = startProcess(process.execPath, [POSTERN, 'hub', '--config', hubConfig], {
         cwd: ROOT,
@@ -63,7 +66,13 @@ export async function hubOutage(options: {
     const config = gatewayConfigFile(gwDir, {
       database: 'sqlite',
       ...relayTo(downstream.port),
-      pipeline: { workers: 1, authentication: { enabled: false } },
+      pipeline: {
+        workers: 1,
+        authentication: { enabled: false },
+        // The campaign's block entry is added by the CLI once the gateway runs: it must be in
+        // force before the load starts, not up to the default 10 s later.
+        blocklists: { refreshInterval: '500ms' },
+      },
       tracking: { flushInterval: '100ms' },
       cloud: {
         machineName: MACHINE,
@@ -92,6 +101,16 @@ export async function hubOutage(options: {
     await ok(['gateway', 'cloudserviceconfig', 'enable', '-c', config])
     await ok(['gateway', 'cloudserviceconfig', 'settrs', '--server', 'nam', '-c', config])
     await ok(['gateway', 'cloudserviceconfig', 'register', '--token', token, '-c', config])
+    // The gateway takes the registration at its next settings poll; what it processes before
+    // that is not owed to any hub. The load starts once its tunnel is up.
+    const firstToken = await clientAccessToken(hubUrl, client)
+    await waitFor(
+      async () =>
+        (await getJson(hubUrl, firstToken, '/api/v1/devices')).items.some(
+          (d: Json) => d.status === 'connected',
+        ),
+      { timeoutMs: 60_000, what: 'the gateway connected to the hub' },
+    )
 
     const gatewayDb = await Database.open<GatewaySchema>(
       resolveDatabaseTarget('sqlite', join(gwDir, 'data'), 'gateway.db'),
@@ -145,6 +164,7 @@ export async function hubOutage(options: {
       const accessToken = await clientAccessToken(hubUrl, client)
       // What the hub showed last, for the message if it never shows the whole campaign.
       let seen = 'nothing yet'
+      let incidentMidsSeen = new Set<string>()
       const incidentMids = await waitFor(
         async () => {
           const found = (
@@ -165,6 +185,7 @@ export async function hubOutage(options: {
             ),
           )
           seen = `one incident with ${mids.size} messages in ${bundle.casebooks?.length ?? 0} casebook(s)`
+          incidentMidsSeen = mids
           return mids.size === campaign.length ? mids : false
         },
         { timeoutMs: 60_000, what: `one incident with the ${campaign.length} campaign messages` },
@@ -173,8 +194,27 @@ export async function hubOutage(options: {
           .selectFrom('hub_outbox')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .executeTakeFirst()
+        // The campaign messages the gateway tracked that the incident lacks, with their events.
+        const tracked = await gatewayDb.db
+          .selectFrom('observables')
+          .select('mid')
+          .where('type', '=', 'url')
+          .where('value', '=', CAMPAIGN_URL)
+          .execute()
+        const missing = tracked.map((r) => String(r.mid)).filter((m) => !incidentMidsSeen.has(m))
+        const history = await Promise.all(
+          missing.slice(0, 5).map(async (mid) => {
+            const rows = await gatewayDb.db
+              .selectFrom('message_events')
+              .select(['event', 'details'])
+              .where('mid', '=', Number(mid))
+              .execute()
+            return `${mid}: ${rows.map((r) => `${r.event} ${r.details.slice(0, 200)}`).join(' | ')}`
+          }),
+        )
         throw new Error(
-          `${(err as Error).message}; the hub showed ${seen}; the gateway's outbox holds ${events?.n ?? '?'}`,
+          `${(err as Error).message}; the hub showed ${seen}; the gateway's outbox holds ${events?.n ?? '?'}; ` +
+            `the gateway tracked ${tracked.length} campaign messages, missing from the incident: ${history.join(' ;; ')}`,
         )
       })
       expect(incidentMids.size).toBe(campaign.length)
