@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { bumpOrgVersion } from './org-versions.js'
+import { changingOrg } from './org-versions.js'
 import type { ApiClientsTable, HubSchema } from './schema.js'
 
 export interface ApiClient {
@@ -64,10 +64,9 @@ export class ApiClientsRepo {
       revoked_at: null,
       last_used_at: null,
     }
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('api_clients').values(row).execute()
-      await bumpOrgVersion(trx, client.orgId)
-    })
+    await changingOrg(this.db, client.orgId, (trx) =>
+      trx.insertInto('api_clients').values(row).execute(),
+    )
     return toClient(row)
   }
 
@@ -104,17 +103,15 @@ export class ApiClientsRepo {
   }
 
   async revoke(orgId: string, id: string, now: number): Promise<boolean> {
-    const result = await this.db.transaction().execute(async (trx) => {
-      const updated = await trx
+    const result = await changingOrg(this.db, orgId, (trx) =>
+      trx
         .updateTable('api_clients')
         .set({ revoked_at: now })
         .where('org_id', '=', orgId)
         .where('id', '=', id)
         .where('revoked_at', 'is', null)
-        .executeTakeFirst()
-      await bumpOrgVersion(trx, orgId)
-      return updated
-    })
+        .executeTakeFirst(),
+    )
     return result.numUpdatedRows > 0n
   }
 

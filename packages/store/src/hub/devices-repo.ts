@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { bumpOrgVersion } from './org-versions.js'
+import { bumpOrgVersion, changingOrg } from './org-versions.js'
 import type { DevicesTable, HubSchema } from './schema.js'
 import { toRegistrationToken, type RegistrationToken } from './registration-tokens-repo.js'
 
@@ -185,32 +185,28 @@ export class DevicesRepo {
   }
 
   async rename(orgId: string, id: string, name: string): Promise<boolean> {
-    const result = await this.db.transaction().execute(async (trx) => {
-      const updated = await trx
+    const result = await changingOrg(this.db, orgId, (trx) =>
+      trx
         .updateTable('devices')
         .set({ name })
         .where('org_id', '=', orgId)
         .where('id', '=', id)
         .where('deregistered_at', 'is', null)
-        .executeTakeFirst()
-      await bumpOrgVersion(trx, orgId)
-      return updated
-    })
+        .executeTakeFirst(),
+    )
     return result.numUpdatedRows > 0n
   }
 
   async deregister(orgId: string, id: string, now: number): Promise<boolean> {
-    const result = await this.db.transaction().execute(async (trx) => {
-      const updated = await trx
+    const result = await changingOrg(this.db, orgId, (trx) =>
+      trx
         .updateTable('devices')
         .set({ deregistered_at: now, connected_at: null, connected_node: null })
         .where('org_id', '=', orgId)
         .where('id', '=', id)
         .where('deregistered_at', 'is', null)
-        .executeTakeFirst()
-      await bumpOrgVersion(trx, orgId)
-      return updated
-    })
+        .executeTakeFirst(),
+    )
     return result.numUpdatedRows > 0n
   }
 

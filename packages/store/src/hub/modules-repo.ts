@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { bumpOrgVersion } from './org-versions.js'
+import { changingOrg } from './org-versions.js'
 import type { HubSchema, ModuleInstancesTable, ModuleTypesTable } from './schema.js'
 
 export interface ModuleTypeRecord {
@@ -64,7 +64,7 @@ export class ModulesRepo {
   constructor(private readonly db: Kysely<HubSchema>) {}
 
   async insertType(record: ModuleTypeRecord): Promise<ModuleTypeRecord> {
-    await this.changing(record.orgId, (db) =>
+    await changingOrg(this.db, record.orgId, (db) =>
       db
         .insertInto('module_types')
         .values({
@@ -114,7 +114,7 @@ export class ModulesRepo {
     >,
     now: number,
   ): Promise<ModuleTypeRecord | undefined> {
-    await this.changing(orgId, (db) =>
+    await changingOrg(this.db, orgId, (db) =>
       db
         .updateTable('module_types')
         .set({
@@ -137,7 +137,7 @@ export class ModulesRepo {
   }
 
   async deleteType(orgId: string, id: string): Promise<boolean> {
-    const result = await this.changing(orgId, (db) =>
+    const result = await changingOrg(this.db, orgId, (db) =>
       db
         .deleteFrom('module_types')
         .where('org_id', '=', orgId)
@@ -148,7 +148,7 @@ export class ModulesRepo {
   }
 
   async insertInstance(record: ModuleInstanceRecord): Promise<ModuleInstanceRecord> {
-    await this.changing(record.orgId, (db) =>
+    await changingOrg(this.db, record.orgId, (db) =>
       db
         .insertInto('module_instances')
         .values({
@@ -197,7 +197,7 @@ export class ModulesRepo {
     patch: { name?: string; enabled?: boolean; visibility?: string; settingsSealed?: string },
     now: number,
   ): Promise<ModuleInstanceRecord | undefined> {
-    await this.changing(orgId, (db) =>
+    await changingOrg(this.db, orgId, (db) =>
       db
         .updateTable('module_instances')
         .set({
@@ -215,7 +215,7 @@ export class ModulesRepo {
   }
 
   async deleteInstance(orgId: string, id: string): Promise<boolean> {
-    const result = await this.changing(orgId, (db) =>
+    const result = await changingOrg(this.db, orgId, (db) =>
       db
         .deleteFrom('module_instances')
         .where('org_id', '=', orgId)
@@ -233,13 +233,5 @@ export class ModulesRepo {
       .where('module_type_id', '=', moduleTypeId)
       .executeTakeFirstOrThrow()
     return Number(row.n)
-  }
-  /** A write and the org's change counter in one transaction (migration 1100). */
-  private changing<T>(orgId: string, write: (db: Kysely<HubSchema>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => {
-      const result = await write(trx)
-      await bumpOrgVersion(trx, orgId)
-      return result
-    })
   }
 }

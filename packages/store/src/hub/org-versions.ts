@@ -16,6 +16,19 @@ export async function bumpOrgVersion(db: Kysely<HubSchema>, orgId: string): Prom
     .execute()
 }
 
+/** A write to what hub nodes cache of an organisation, and its change counter, in one transaction. */
+export function changingOrg<T>(
+  db: Kysely<HubSchema>,
+  orgId: string,
+  write: (trx: Kysely<HubSchema>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const result = await write(trx)
+    await bumpOrgVersion(trx, orgId)
+    return result
+  })
+}
+
 /** Reads the organisations' change counters (0 for an organisation never changed since 1100). */
 export class OrgVersionsRepo {
   constructor(private readonly db: Kysely<HubSchema>) {}

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { bumpOrgVersion } from './org-versions.js'
+import { changingOrg } from './org-versions.js'
 import type { HubSchema, OrgsTable } from './schema.js'
 
 export interface Org {
@@ -51,15 +51,13 @@ export class OrgsRepo {
   }
 
   async setEnabled(id: string, enabled: boolean, now: number): Promise<boolean> {
-    const result = await this.db.transaction().execute(async (trx) => {
-      const updated = await trx
+    const result = await changingOrg(this.db, id, (trx) =>
+      trx
         .updateTable('orgs')
         .set({ enabled: enabled ? 1 : 0, updated_at: now })
         .where('id', '=', id)
-        .executeTakeFirst()
-      await bumpOrgVersion(trx, id)
-      return updated
-    })
+        .executeTakeFirst(),
+    )
     return result.numUpdatedRows > 0n
   }
 }
