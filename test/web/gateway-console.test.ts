@@ -327,7 +327,10 @@ describe.skipIf(skipBrowser)('the gateway console pages in chromium', { timeout:
     await page.getByRole('status').getByText(`Message ${mids[0]} returned to its sender`).waitFor()
     await table.getByRole('button', { name: `Delete message ${mids[1]}` }).click()
     await page.getByRole('status').getByText(`Message ${mids[1]} deleted`).waitFor()
-    expect(await table.getByRole('link', { name: `Message ${mids[0]} details` }).count()).toBe(0)
+    // The toast comes before the list's reload: wait for the row to go.
+    await expect
+      .poll(() => table.getByRole('link', { name: `Message ${mids[0]} details` }).count())
+      .toBe(0)
     expect(await problems(gw)).toEqual([])
 
     await open(page, stack, `tracking?mid=${mids[0]}`, `Message ${mids[0]}`)
@@ -378,7 +381,8 @@ describe.skipIf(skipBrowser)('the gateway console pages in chromium', { timeout:
     await page.getByRole('button', { name: 'Create profile' }).click()
     await table.getByRole('button', { name: 'Delete profile spare' }).click()
     await page.getByRole('status').getByText('Profile spare deleted').waitFor()
-    expect(await table.getByText('spare').count()).toBe(0)
+    // The toast comes before the list's reload: wait for the row to go.
+    await expect.poll(() => table.getByText('spare').count()).toBe(0)
 
     expect(await page.content()).not.toContain(dovecot.master.password)
     expect(profileResponses.length).toBeGreaterThan(3)
