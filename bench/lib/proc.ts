@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 /**
  * CPU time and memory of process trees, read from Linux /proc (proc(5)). A relay is measured as
@@ -213,4 +214,29 @@ export class MemorySampler {
     this.peakRss = Math.max(this.peakRss, sample.rss)
     if (sample.pss !== undefined) this.peakPss = Math.max(this.peakPss ?? 0, sample.pss)
   }
+}
+
+/**
+ * Waits until the process trees of `roots` use less than `maxShare` of one CPU over a
+ * `windowMs` window, or `timeoutMs` passed: services that answer before they finish their own
+ * start-up work (rspamd compiling its Hyperscan rules) must not take CPU from a measured run.
+ * Returns how long it waited and whether the trees settled.
+ */
+export async function waitUntilIdle(
+  roots: readonly number[],
+  options: { maxShare?: number; windowMs?: number; timeoutMs?: number } = {},
+): Promise<{ waitedMs: number; settled: boolean }> {
+  const { maxShare = 0.05, windowMs = 2_000, timeoutMs = 180_000 } = options
+  const started = performance.now()
+  const cpu = () =>
+    roots.reduce((sum, root) => sum + sampleProcessTree(root, { memory: false }).cpuMs, 0)
+  let before = cpu()
+  while (performance.now() - started < timeoutMs) {
+    await sleep(windowMs)
+    const now = cpu()
+    if (now - before < windowMs * maxShare)
+      return { waitedMs: performance.now() - started, settled: true }
+    before = now
+  }
+  return { waitedMs: performance.now() - started, settled: false }
 }

@@ -14,6 +14,7 @@ import {
   sourceVersion,
   startClamd,
   startRspamd,
+  waitUntilIdle,
   writeSection,
   type RunContext,
 } from '../lib/index.js'
@@ -356,10 +357,17 @@ async function startScannersFor(
     started.push(clamd)
     const rspamd = await startRspamd(join(workRoot, 'rspamd'))
     started.push(rspamd)
+    const pids = [rspamd.service.pid, clamd.service.pid]
+    const idle = await waitUntilIdle(pids)
+    log(
+      idle.settled
+        ? `rspamd and clamd idle after ${(idle.waitedMs / 1000).toFixed(0)} s; measuring.`
+        : `rspamd and clamd still busy after ${(idle.waitedMs / 1000).toFixed(0)} s; measuring anyway (the first rows may be slowed).`,
+    )
     return {
       rspamdUrl: rspamd.url,
       clamd: { host: '127.0.0.1', port: clamd.port },
-      pids: [rspamd.service.pid, clamd.service.pid],
+      pids,
       async stop() {
         for (const service of started) await service.stop()
       },

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Worker } from 'node:worker_threads'
 import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '@postern/core'
@@ -33,6 +34,32 @@ async function startServer(): Promise<{
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.server.address() as AddressInfo
   return { port, received, close: () => new Promise((resolve) => server.close(() => resolve())) }
+}
+
+/** A real SMTP server that takes the message and then never answers the final dot. */
+async function startStallingServer(): Promise<{
+  port: number
+  dataStarted: Promise<void>
+  close(): Promise<void>
+}> {
+  let started!: () => void
+  const dataStarted = new Promise<void>((resolve) => (started = resolve))
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream) {
+      started()
+      stream.resume()
+    },
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.server.address() as AddressInfo
+  return {
+    port,
+    dataStarted,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
 }
 
 /** A port nothing listens on. */
@@ -146,5 +173,37 @@ describe('ThreadedSmtpTransport: deliveries on the delivery thread', () => {
     expect(outcome.results).toEqual([
       expect.objectContaining({ status: 'deferred', reply: '451 4.3.2 delivery is stopping' }),
     ])
+  })
+
+  it('defers the deliveries of a thread that dies mid-delivery and starts a new one', async () => {
+    const stalling = await startStallingServer()
+    const lines: string[] = []
+    const own = new DeliveryThread({
+      allocateDcid: () => 7,
+      logger: createLogger({ level: 'info', destination: { write: (l) => lines.push(l) } }),
+    })
+    try {
+      const inFlight = new ThreadedSmtpTransport(own, destination(stalling.port)).deliver(
+        request(Buffer.from('Subject: in flight\r\n\r\nbody\r\n')),
+      )
+      await stalling.dataStarted
+      // The thread dies as an uncaught error or an out-of-memory abort would end it.
+      await (own as unknown as { worker: Worker }).worker.terminate()
+      expect((await inFlight).results).toEqual([
+        expect.objectContaining({ status: 'deferred', enhanced: '4.3.0' }),
+      ])
+      expect(lines.map((l) => JSON.parse(l) as { event?: string })).toContainEqual(
+        expect.objectContaining({ event: 'DELIVERY_THREAD_EXIT' }),
+      )
+
+      const next = await new ThreadedSmtpTransport(own, destination(server.port)).deliver(
+        request(Buffer.from('Subject: after the crash\r\n\r\nbody\r\n')),
+      )
+      expect(next.results).toEqual([expect.objectContaining({ status: 'delivered' })])
+      expect(server.received).toContain('Subject: after the crash\r\n\r\nbody\r\n')
+    } finally {
+      await own.close()
+      await stalling.close()
+    }
   })
 })
