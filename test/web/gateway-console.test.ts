@@ -416,7 +416,7 @@ describe.skipIf(skipBrowser)('the gateway console pages in chromium', { timeout:
     }
     const history = page.getByRole('table', { name: 'Remediation history' })
     await history.getByText('reported by alice', { exact: false }).first().waitFor()
-    expect(await history.getByRole('row').count()).toBe(3)
+    await expect.poll(() => history.getByRole('row').count()).toBe(3)
     await gw.screenshot('gateway-remediation-result')
 
     for (const user of USERS) {
@@ -448,7 +448,7 @@ describe.skipIf(skipBrowser)('the gateway console pages in chromium', { timeout:
       .getByRole('alert')
       .getByText('Usage telemetry can only be enabled while the gateway is registered')
       .waitFor()
-    expect(await page.getByLabel('Usage telemetry').isChecked()).toBe(false)
+    await expect.poll(() => page.getByLabel('Usage telemetry').isChecked()).toBe(false)
     await page.getByRole('button', { name: 'Show what is sent' }).click()
     const preview = page.getByLabel('Usage telemetry preview')
     const payload = JSON.parse(await preview.innerText()) as { uid: string; features: unknown[] }
