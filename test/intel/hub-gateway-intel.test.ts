@@ -159,18 +159,7 @@ describe.each(BACKENDS)('hub ↔ gateway private intelligence on %s', (dialect: 
     })
     if (remediation)
       await remediation.parts!.module.profiles.create(
-        {
-          name: 'dovecot',
-          kind: 'imap',
-          domains: [MAILBOX_DOMAIN],
-          settings: {
-            host: dovecot.host,
-            port: dovecot.imapPort,
-            security: 'none',
-            masterUser: dovecot.master.user,
-          },
-          secrets: { masterPassword: dovecot.master.password },
-        },
+        dovecot.imapProfile('dovecot', [MAILBOX_DOMAIN]),
         { actor: { type: 'cli', id: 'test' }, source: 'cli' },
       )
     return { gw, intel, remediation, cloud: () => context, deviceId: registration.deviceId }

@@ -102,21 +102,10 @@ describe('hub investigate and respond end to end', () => {
       extensions: [contentPipelineExtension((s) => (content = s)), remediation, relayWithParts],
     })
     const addresses = await gateway.start()
-    await remediation.parts!.module.profiles.create(
-      {
-        name: 'dovecot',
-        kind: 'imap',
-        domains: [domain],
-        settings: {
-          host: dovecot.host,
-          port: dovecot.imapPort,
-          security: 'none',
-          masterUser: dovecot.master.user,
-        },
-        secrets: { masterPassword: dovecot.master.password },
-      },
-      { actor: { type: 'system', id: 'test' }, source: 'system' },
-    )
+    await remediation.parts!.module.profiles.create(dovecot.imapProfile('dovecot', [domain]), {
+      actor: { type: 'system', id: 'test' },
+      source: 'system',
+    })
 
     const registration = await registerGatewayDevice(hub.hub, 'Org A', name)
     const registry = new ModuleRegistry('0.1.0')

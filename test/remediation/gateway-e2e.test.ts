@@ -120,18 +120,12 @@ describe.each(BACKENDS)('gateway remediation end to end on %s', (dialect) => {
     tokens.operator = (await gateway.auth.createToken('soc-analyst', 'operator', null, null)).token
     tokens.readOnly = (await gateway.auth.createToken('auditor', 'read-only', null, null)).token
 
-    const created = await call('POST', '/api/v1/remediation/profiles', tokens.admin, {
-      name: 'dovecot',
-      kind: 'imap',
-      domains: ['example.org'],
-      settings: {
-        host: dovecot.host,
-        port: dovecot.imapPort,
-        security: 'none',
-        masterUser: dovecot.master.user,
-      },
-      secrets: { masterPassword: dovecot.master.password },
-    })
+    const created = await call(
+      'POST',
+      '/api/v1/remediation/profiles',
+      tokens.admin,
+      dovecot.imapProfile('dovecot', ['example.org']),
+    )
     expect(created.status).toBe(201)
   })
 

@@ -118,18 +118,11 @@ describe.each(BACKENDS)('phishing found by URL and removed from mailboxes, on %s
     smtpPort = addresses.smtp.in!.port
     api = `http://${formatHostPort(addresses.http)}`
     token = (await gateway.auth.createToken('soc', 'admin', null, null)).token
-    const profile = await call('POST', '/api/v1/remediation/profiles', {
-      name: 'dovecot',
-      kind: 'imap',
-      domains: ['example.org'],
-      settings: {
-        host: dovecot.host,
-        port: dovecot.imapPort,
-        security: 'none',
-        masterUser: dovecot.master.user,
-      },
-      secrets: { masterPassword: dovecot.master.password },
-    })
+    const profile = await call(
+      'POST',
+      '/api/v1/remediation/profiles',
+      dovecot.imapProfile('dovecot', ['example.org']),
+    )
     expect(profile.status).toBe(201)
   })
 

@@ -115,21 +115,10 @@ describe.each(BACKENDS)('retro-remediation on %s', (dialect) => {
       retryBackoffMs: 10,
     }
     h = await startRemediation(dialect, config)
-    await h.module.profiles.create(
-      {
-        name: 'dovecot',
-        kind: 'imap',
-        domains: ['example.org'],
-        settings: {
-          host: dovecot.host,
-          port: dovecot.imapPort,
-          security: 'none',
-          masterUser: dovecot.master.user,
-        },
-        secrets: { masterPassword: dovecot.master.password },
-      },
-      { actor: { type: 'cli', id: 'root' }, source: 'cli' },
-    )
+    await h.module.profiles.create(dovecot.imapProfile('dovecot', ['example.org']), {
+      actor: { type: 'cli', id: 'root' },
+      source: 'cli',
+    })
     retro = new RetroRemediation(
       remediationConfigSchema.parse(config),
       new TrackingSearchRepository(h.database.db, h.database.dialect),

@@ -37,6 +37,14 @@ export interface DovecotOptions {
   processLimit?: number
 }
 
+export interface ImapProfileBody {
+  name: string
+  kind: 'imap'
+  domains: string[]
+  settings: { host: string; port: number; security: 'none'; masterUser: string }
+  secrets: { masterPassword: string }
+}
+
 export interface DovecotServer {
   host: string
   /** The Dovecot master process (its tree holds every login, imap and auth process). */
@@ -55,6 +63,11 @@ export interface DovecotServer {
   mailUid: number
   mailGid: number
   passwordOf(address: string): string
+  /**
+   * A remediation profile (`POST /api/v1/remediation/profiles` body) that reaches this server
+   * over IMAP with its master user.
+   */
+  imapProfile(name: string, domains: string[]): ImapProfileBody
   maildirOf(address: string): string
   /** Delivers through Dovecot LMTP (RFC 2033), the way an MTA hands mail to the store. */
   deliverLmtp(raw: string | Buffer, recipients: string[], from?: string): Promise<void>
@@ -277,6 +290,13 @@ default_client_limit = ${Math.max(1000, (options.processLimit ?? 256) * 4)}
     mailUid,
     mailGid,
     passwordOf,
+    imapProfile: (name, domains) => ({
+      name,
+      kind: 'imap',
+      domains,
+      settings: { host: '127.0.0.1', port: imapPort, security: 'none', masterUser: master.user },
+      secrets: { masterPassword: master.password },
+    }),
     maildirOf,
     async deliverLmtp(raw, recipients, from = 'sender@external.test') {
       const info = await lmtp.sendMail({ envelope: { from, to: recipients }, raw })
