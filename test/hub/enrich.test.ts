@@ -86,6 +86,27 @@ describe.each(BACKENDS)('hub enrich and respond fan-out on %s', (dialect) => {
     })
   })
 
+  // Over a real connection, not `inject`: Node closes a request as soon as its body is read,
+  // which must not count as the caller going away (every module call would be aborted).
+  it.each([
+    ['observe', '/iroh/iroh-enrich/observe/observables'],
+    ['deliberate', '/iroh/iroh-enrich/deliberate/observables'],
+    ['refer', '/iroh/iroh-enrich/refer/observables'],
+    ['respond', '/iroh/iroh-response/respond/observables'],
+  ])('%s over HTTP reaches the relay module', async (_route, path) => {
+    const res = await fetch(new URL(path, h.hub.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(observables),
+    })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { data: { module: string }[]; errors?: unknown[] }
+    expect(body.data).toEqual(
+      expect.arrayContaining([expect.objectContaining({ module: 'Intel' })]),
+    )
+    expect(body.errors ?? []).not.toContainEqual(expect.objectContaining({ module: 'Intel' }))
+  })
+
   it('deliberate and refer merge per module', async () => {
     const deliberate = (
       await call('POST', '/iroh/iroh-enrich/deliberate/observables', observables)

@@ -1,6 +1,6 @@
 import { ObservableSchema } from '@postern/ctim'
 import type { HttpApp } from '@postern/http'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { auditActor } from '../../auth/principal.js'
 import { irohErrorHandler, parseIroh } from '../iroh-errors.js'
@@ -9,11 +9,17 @@ import type { EnrichService } from './enrich-service.js'
 import type { RecommendedActions } from './recommended-actions.js'
 import type { RespondService } from './respond-service.js'
 
-/** Aborted when the caller goes away: module calls nobody will read stop. */
-function callerGone(request: FastifyRequest): AbortSignal {
+/**
+ * Aborted when the caller goes away before its answer is written: module calls nobody will
+ * read stop. The response's `close` is the signal, not the request's: Node closes (and marks
+ * destroyed) an `IncomingMessage` as soon as its body has been read, so the request's own
+ * `close` fires on every call, while the response closes before it finished only when the
+ * connection was lost.
+ */
+function callerGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController()
-  request.raw.once('close', () => {
-    if (!request.raw.complete || request.raw.destroyed) controller.abort()
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort()
   })
   return controller.signal
 }
@@ -56,7 +62,7 @@ export async function registerEnrichRoutes(
             request.auth.orgId,
             auditActor(request.auth),
             body,
-            callerGone(request),
+            callerGone(reply),
           ] as const
           if (route === 'refer') return services.enrich.refer(...args)
           // Observe and deliberate answer JSON text assembled as the modules answered.
@@ -105,11 +111,11 @@ export async function registerEnrichRoutes(
           tags: ['response'],
         },
       },
-      async (request) =>
+      async (request, reply) =>
         services.recommended.list(
           request.auth.orgId,
           parseIroh(observables, request.body),
-          callerGone(request),
+          callerGone(reply),
         ),
     )
 
