@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { call, errorText, type Transport } from '../shared/api.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
 import {
@@ -190,9 +190,14 @@ function EditInstance({
 }) {
   const [name, setName] = useState(instance.name)
   const form = useSettingsForm(type, instance.settings)
+  const heading = useRef<HTMLHeadingElement>(null)
+  // The form opens below the list: take the reader (and keyboard focus) there.
+  useEffect(() => heading.current?.focus(), [])
   return (
     <section className="card" aria-label={`Edit module ${instance.name}`}>
-      <h2>Edit {instance.name}</h2>
+      <h2 ref={heading} tabIndex={-1}>
+        Edit {instance.name}
+      </h2>
       <ActionForm
         label={`Edit module ${instance.name}`}
         submit="Save module"
