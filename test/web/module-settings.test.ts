@@ -10,6 +10,7 @@ import {
   fieldsFor,
   initialState,
   MASKED,
+  type FieldState,
   type FormState,
   type ModuleType,
 } from '../../apps/web/src/hub/module-settings.js'
@@ -42,6 +43,13 @@ function changed(
   const fields = fieldsFor(type, settings)
   return buildSettings(fields, change(initialState(fields, settings)))
 }
+
+/** A change that sets field `key` to `value`. */
+const setting =
+  (key: string, value: FieldState) =>
+  (s: FormState): FormState => ({ ...s, fields: { ...s.fields, [key]: value } })
+/** A change that types `text` into the text field `key`. */
+const typed = (key: string, text: string) => setting(key, { kind: 'text', text, masked: false })
 
 describe('module settings forms built from configuration_spec', () => {
   it.each([
@@ -107,10 +115,11 @@ describe('module settings forms built from configuration_spec', () => {
       kind: 'text',
       input: 'password',
     })
-    const renewed = changed(feed, stored, (s) => ({
-      ...s,
-      fields: { ...s.fields, custom_key: { kind: 'text', text: 'n3w', masked: true } },
-    }))
+    const renewed = changed(
+      feed,
+      stored,
+      setting('custom_key', { kind: 'text', text: 'n3w', masked: true }),
+    )
     expect(customTypeSettingsSchema.parse(renewed.settings)).toEqual({
       custom_key: 'n3w',
       custom_limit: 7,
@@ -123,36 +132,21 @@ describe('module settings forms built from configuration_spec', () => {
       what: 'a required value left empty',
       type: relay!,
       stored: { url: 'https://relay.example.com/m', supported_apis: ['health'] },
-      change: (s: FormState): FormState => ({
-        ...s,
-        fields: { ...s.fields, url: { kind: 'text', text: '', masked: false } },
-      }),
+      change: typed('url', ''),
       problem: { key: 'url', message: 'Module URL is required: fill it in.' },
     },
     {
       what: 'a URL that is not http(s)',
       type: relay!,
       stored: { url: 'https://relay.example.com/m', supported_apis: ['health'] },
-      change: (s: FormState): FormState => ({
-        ...s,
-        fields: {
-          ...s.fields,
-          url: { kind: 'text', text: 'ftp://relay.example.com', masked: false },
-        },
-      }),
+      change: typed('url', 'ftp://relay.example.com'),
       problem: { key: 'url', message: 'Module URL must start with https:// (or http://).' },
     },
     {
       what: 'an e-mail address without @',
       type: emailGateway!,
       stored: { devices: 'all', approval_required: [] },
-      change: (s: FormState): FormState => ({
-        ...s,
-        fields: {
-          ...s.fields,
-          remediation_forward_address: { kind: 'text', text: 'soc.example.com', masked: false },
-        },
-      }),
+      change: typed('remediation_forward_address', 'soc.example.com'),
       problem: {
         key: 'remediation_forward_address',
         message:
@@ -163,10 +157,7 @@ describe('module settings forms built from configuration_spec', () => {
       what: 'no gateway chosen',
       type: emailGateway!,
       stored: { devices: 'all', approval_required: [] },
-      change: (s: FormState): FormState => ({
-        ...s,
-        fields: { ...s.fields, devices: { kind: 'devices', all: false, chosen: [] } },
-      }),
+      change: setting('devices', { kind: 'devices', all: false, chosen: [] }),
       problem: {
         key: 'devices',
         message: 'Gateways: choose at least one gateway, or all gateways.',
@@ -176,28 +167,19 @@ describe('module settings forms built from configuration_spec', () => {
       what: 'a fraction for an integer',
       type: feed,
       stored: { custom_key: MASKED },
-      change: (s: FormState): FormState => ({
-        ...s,
-        fields: { ...s.fields, custom_limit: { kind: 'text', text: '2.5', masked: false } },
-      }),
+      change: typed('custom_limit', '2.5'),
       problem: { key: 'custom_limit', message: 'Entities limit must be a whole number.' },
     },
     {
       what: 'a custom value named twice',
       type: relay!,
       stored: { url: 'https://relay.example.com/m', supported_apis: ['health'], custom_a: '1' },
-      change: (s: FormState): FormState => ({
-        ...s,
-        fields: {
-          ...s.fields,
-          'custom_*': {
-            kind: 'rows',
-            rows: [
-              { name: 'a', value: '1', masked: false },
-              { name: 'a', value: '2', masked: false },
-            ],
-          },
-        },
+      change: setting('custom_*', {
+        kind: 'rows',
+        rows: [
+          { name: 'a', value: '1', masked: false },
+          { name: 'a', value: '2', masked: false },
+        ],
       }),
       problem: {
         key: 'custom_*',
