@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Page } from 'playwright-core'
+import type { Locator, Page, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPE_CATALOGUE } from '@postern/hub'
 import { waitFor } from '@postern/testkit'
 import { fetchToken } from '../hub/harness.js'
 import { startDovecot, type DovecotServer } from '../support/dovecot.js'
 import { startLmtpBridge, type LmtpBridge } from '../support/lmtp-bridge.js'
+import { startRelayStub, type RelayStub } from '../support/relay-stub.js'
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp-capture.js'
 import {
   launchBrowser,
@@ -24,6 +25,74 @@ const CAMPAIGN_URL = 'https://bit.ly/3xAmPle'
 const MESSAGE_ID = '<parcel-1@bad.example>'
 const RECIPIENTS = ['alice@corp.example', 'bob@corp.example']
 const NOTE = 'Seen by two users; the link leads to a credential phish.'
+
+/** A module setting the hub sends on as a token claim; no quotes, so JSON shows it verbatim. */
+const HOSTILE_CLAIM = '<img src=x onerror=window.__xss=5><script>window.__xss=6</script>'
+/** `custom_*` values of the relay module made in the console: claims of its token. */
+const CLAIMS = { tenant: 'acme-soc', note: HOSTILE_CLAIM }
+/** The relay module serves health and observe only. */
+const UNUSED_APIS = [
+  'deliberate/observables',
+  'refer/observables',
+  'respond/observables',
+  'respond/trigger',
+]
+/** Relay module forms the console refuses, and what it says to fix. */
+const REFUSALS: {
+  case: string
+  url: string
+  uncheck?: string[]
+  claim?: string
+  message: string
+  invalid?: string
+}[] = [
+  {
+    case: 'no URL',
+    url: '',
+    message: 'Module URL is required: fill it in.',
+    invalid: 'Module URL',
+  },
+  {
+    case: 'not a URL',
+    url: 'relay.example.com/module',
+    message: 'Module URL is not a URL',
+    invalid: 'Module URL',
+  },
+  {
+    case: 'a URL with a query',
+    url: 'https://relay.example.com/module?tenant=1',
+    message: 'Module URL must not carry a query',
+    invalid: 'Module URL',
+  },
+  {
+    case: 'no API',
+    url: 'https://relay.example.com/module',
+    uncheck: ['health', 'observe/observables', ...UNUSED_APIS],
+    message: 'Supported APIs: choose at least one API the module serves.',
+  },
+  {
+    case: 'a claim the hub sets',
+    url: 'https://relay.example.com/module',
+    claim: 'aud',
+    message: '"aud" is a claim the hub sets itself; choose another name.',
+  },
+]
+
+/** The hostile claim is shown as text within `where`, and built no element. */
+async function expectClaimAsText(tab: GuardedPage, where: Locator) {
+  await where.getByText('<img src=x onerror=window.__xss=5>', { exact: false }).first().waitFor()
+  expect(await tab.page.locator('img[src="x"]').count()).toBe(0)
+  expect(await tab.page.locator('body script').count()).toBe(0)
+  expect(await tab.problems()).toEqual([])
+}
+
+/** Waits for a row of `table` with every one of `texts` (a reloaded list, not a toast). */
+async function rowWith(table: Locator, ...texts: string[]): Promise<Locator> {
+  let row = table.getByRole('row')
+  for (const text of texts) row = row.filter({ hasText: text })
+  await row.waitFor()
+  return row
+}
 
 /** Pages whose text a test expects verbatim: React renders it as text, never as markup. */
 async function expectHostileAsText(tab: GuardedPage, within = tab.page.locator('body')) {
@@ -71,6 +140,7 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
   let gw: GuardedPage
   let token: string
   let receiver: Awaited<ReturnType<typeof startTicketReceiver>>
+  let relay: RelayStub
 
   /** The hub's API as the test's own client (all scopes). */
   async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -84,6 +154,22 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
     })
     expect(response.status, `${method} ${path}`).toBeLessThan(300)
     return (await response.json()) as T
+  }
+
+  /**
+   * The hub calls module instance `id` (its health route) with a configuration token the relay
+   * module verifies against the hub's JWKS; the token carries `claims`.
+   */
+  async function expectTokenClaims(id: string, claims: Record<string, unknown>) {
+    const health = await api<{ data: { data: { status: string } } | null; errors: unknown[] }>(
+      'POST',
+      `/iroh/iroh-enrich/health/${id}`,
+    )
+    expect(health).toMatchObject({ data: { data: { status: 'ok' } }, errors: [] })
+    expect(relay.calls).toContainEqual({
+      path: '/health',
+      claims: expect.objectContaining({ sub: id, ...claims }),
+    })
   }
 
   beforeAll(async () => {
@@ -172,6 +258,8 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
         { what: `delivery to ${user}`, timeoutMs: 30_000 },
       )
     }
+    // A relay module of its own (an HTTP server verifying the hub's tokens) for the Modules page.
+    relay = await startRelayStub(stack.hubUrl, { name: 'Intel' })
     hub = await browser.newPage()
     gw = await browser.newPage()
   }, 240_000)
@@ -179,7 +267,7 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
   afterAll(async () => {
     await browser?.close()
     await stack?.stop()
-    await Promise.all([bridge?.close(), soc?.close()])
+    await Promise.all([bridge?.close(), soc?.close(), relay?.close()])
     await new Promise((resolve) => receiver?.server.close(resolve))
     await dovecot?.stop()
   })
@@ -464,38 +552,207 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
     expect(await hub.problems()).toEqual([])
   })
 
-  it('lists, edits and disables module instances, and charts a device’s telemetry', async () => {
+  it('edits the email gateway module with its form: name, gateways, forward address, approvals', async () => {
     const { page } = hub
     await page.getByRole('link', { name: 'Modules' }).click()
     const table = page.getByRole('table', { name: 'Module instances' })
-    await table.getByRole('button', { name: 'Edit Gateways' }).click()
-    await page
-      .getByRole('region', { name: 'Edit module Gateways' })
-      .getByLabel('Module name')
-      .fill('Mail gateways')
-    await page.getByRole('button', { name: 'Save module' }).click()
-    await table.getByRole('button', { name: 'Disable Mail gateways' }).click()
-    await table
-      .getByRole('row')
-      .filter({ hasText: 'Mail gateways' })
-      .filter({ hasText: 'disabled' })
-      .waitFor()
-    await table.getByRole('button', { name: 'Enable Mail gateways' }).click()
-    await table
-      .getByRole('row')
-      .filter({ hasText: 'Mail gateways' })
-      .filter({ hasText: 'enabled' })
-      .waitFor()
-    const [instance] = await api<{ name: string; enabled: boolean; settings: unknown }[]>(
+    const [gateway] = await api<{ id: string }[]>(
       'GET',
-      '/iroh/iroh-int/module-instance',
+      '/iroh/iroh-int/module-instance?module_type_id=postern-email-gateway',
     )
-    expect(instance).toMatchObject({
+    const [device] = (
+      await api<{ items: { id: string; name: string }[] }>('GET', '/api/v1/devices')
+    ).items
+    await table.getByRole('button', { name: 'Edit Gateways' }).click()
+    const edit = page.getByRole('region', { name: 'Edit module Gateways' })
+    await edit.getByLabel('Module name').fill('Mail gateways')
+    const gateways = edit.getByRole('group', { name: 'Gateways' })
+    await gateways.getByLabel('All gateways of the organisation', { exact: false }).uncheck()
+    await gateways.getByLabel(device!.name, { exact: false }).check()
+    await edit.getByLabel('Forward remediated messages to').fill('soc-mailbox@corp.example')
+    const approvals = edit.getByRole('group', { name: 'Actions that need approval' })
+    // The form starts from the stored settings: block needed approval (beforeAll).
+    expect(await approvals.getByLabel('block', { exact: true }).isChecked()).toBe(true)
+    await approvals.getByLabel('block', { exact: true }).uncheck()
+    for (const action of ['forward', 'forward-and-delete'])
+      await approvals.getByLabel(action, { exact: true }).check()
+    await hub.screenshot('hub-modules-edit-gateway')
+    await edit.getByRole('button', { name: 'Save module' }).click()
+    // The "saved" status comes before the list's reload: wait for the reloaded row.
+    await rowWith(table, 'Mail gateways', 'soc-mailbox@corp.example')
+    expect(
+      await api<{ name: string; settings: unknown }>(
+        'GET',
+        `/iroh/iroh-int/module-instance/${gateway!.id}`,
+      ),
+    ).toMatchObject({
       name: 'Mail gateways',
-      enabled: true,
-      settings: { devices: 'all', approval_required: ['block'] },
+      settings: {
+        devices: [device!.id],
+        remediation_forward_address: 'soc-mailbox@corp.example',
+        approval_required: ['forward', 'forward-and-delete'],
+      },
     })
 
+    await table.getByRole('button', { name: 'Disable Mail gateways' }).click()
+    await rowWith(table, 'Mail gateways', 'disabled')
+    await table.getByRole('button', { name: 'Enable Mail gateways' }).click()
+    await rowWith(table, 'Mail gateways', 'enabled')
+    expect(
+      await api<{ enabled: boolean }>('GET', `/iroh/iroh-int/module-instance/${gateway!.id}`),
+    ).toMatchObject({ enabled: true })
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('creates a relay module with its form; the hub’s configuration token carries its custom values', async () => {
+    const { page } = hub
+    await page.goto(`${stack.hubUrl}/#/modules`)
+    const form = page.getByRole('form', { name: 'New module instance' })
+    await form.getByLabel('Module name').fill('Intel relay')
+    await form.getByLabel('Module type').selectOption({ label: 'Relay module' })
+    await form.getByLabel('Module URL').fill(relay.url)
+    const apis = form.getByRole('group', { name: 'Supported APIs' })
+    for (const name of UNUSED_APIS) await apis.getByLabel(name, { exact: true }).uncheck()
+    const claims = form.getByRole('group', { name: 'Values passed to the module as token claims' })
+    for (const [index, [name, value]] of Object.entries(CLAIMS).entries()) {
+      await claims.getByRole('button', { name: 'Add a value' }).click()
+      await claims.getByLabel(`Name (row ${index + 1})`).fill(name)
+      await claims.getByLabel(`Value (row ${index + 1})`).fill(value)
+    }
+    await hub.screenshot('hub-modules-new-relay')
+    await form.getByRole('button', { name: 'Create module instance' }).click()
+    const table = page.getByRole('table', { name: 'Module instances' })
+    const row = await rowWith(table, 'Intel relay')
+    await expectClaimAsText(hub, row)
+
+    const [created] = await api<{ id: string; name: string }[]>(
+      'GET',
+      '/iroh/iroh-int/module-instance?module_type_id=relay',
+    )
+    const stored = await api<{ name: string; enabled: boolean; settings: unknown }>(
+      'GET',
+      `/iroh/iroh-int/module-instance/${created!.id}`,
+    )
+    expect(stored).toMatchObject({ name: 'Intel relay', enabled: true })
+    expect(stored.settings).toEqual({
+      url: relay.url,
+      supported_apis: ['health', 'observe/observables'],
+      custom_tenant: CLAIMS.tenant,
+      custom_note: CLAIMS.note,
+    })
+
+    // The hub calls the module with a configuration token; the module verifies it (JWKS).
+    await expectTokenClaims(created!.id, { aud: relay.url, ...CLAIMS })
+
+    // The edit form shows the stored values, the hostile one as an input's value.
+    await table.getByRole('button', { name: 'Edit Intel relay' }).click()
+    const edit = page.getByRole('region', { name: 'Edit module Intel relay' })
+    expect(await edit.getByLabel('Module URL').inputValue()).toBe(relay.url)
+    expect(await edit.getByLabel('Value (row 2)').inputValue()).toBe(CLAIMS.note)
+    await expectClaimAsText(hub, page.locator('body'))
+  })
+
+  it('refuses a relay module form that is not complete and says what to fix; nothing is saved', async () => {
+    const { page } = hub
+    const posts: string[] = []
+    const onRequest = (request: Request) => {
+      if (request.method() === 'POST' && request.url().includes('/module-instance'))
+        posts.push(request.url())
+    }
+    page.on('request', onRequest)
+    for (const refusal of REFUSALS) {
+      await page.reload()
+      const form = page.getByRole('form', { name: 'New module instance' })
+      await form.getByLabel('Module name').fill('Refused relay')
+      await form.getByLabel('Module type').selectOption({ label: 'Relay module' })
+      await form.getByLabel('Module URL').fill(refusal.url)
+      for (const name of refusal.uncheck ?? [])
+        await form
+          .getByRole('group', { name: 'Supported APIs' })
+          .getByLabel(name, { exact: true })
+          .uncheck()
+      if (refusal.claim) {
+        const claims = form.getByRole('group', { name: 'Values passed to the module' })
+        await claims.getByRole('button', { name: 'Add a value' }).click()
+        await claims.getByLabel('Name (row 1)').fill(refusal.claim)
+        await claims.getByLabel('Value (row 1)').fill('x')
+      }
+      await form.getByRole('button', { name: 'Create module instance' }).click()
+      await form.getByRole('alert').filter({ hasText: refusal.message }).waitFor()
+      if (refusal.invalid)
+        expect(
+          await form.getByLabel(refusal.invalid).getAttribute('aria-invalid'),
+          refusal.case,
+        ).toBe('true')
+    }
+    page.off('request', onRequest)
+    expect(posts).toEqual([])
+    const names = (await api<{ name: string }[]>('GET', '/iroh/iroh-int/module-instance')).map(
+      (m) => m.name,
+    )
+    expect(names).not.toContain('Refused relay')
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('edits an organisation-defined module: a kept secret, a number, a switch and JSON for the rest', async () => {
+    const type = await api<{ id: string }>('POST', '/iroh/iroh-int/module-type', {
+      name: 'Threat feed',
+      properties: { url: relay.url, 'supported-apis': ['health', 'observe/observables'] },
+      configuration_spec: [
+        { key: 'custom_key', type: 'api_key', label: 'API key', required: true },
+        { key: 'custom_limit', type: 'integer', label: 'Entities limit', required: false },
+        { key: 'custom_verbose', type: 'boolean', label: 'Verbose answers', required: false },
+      ],
+    })
+    const feed = await api<{ id: string }>('POST', '/iroh/iroh-int/module-instance', {
+      name: 'Feed',
+      module_type_id: type.id,
+      settings: {
+        custom_key: 'feed-api-key',
+        custom_limit: 100,
+        custom_verbose: false,
+        custom_region: 'eu',
+      },
+    })
+    const { page } = hub
+    await page.reload()
+    const table = page.getByRole('table', { name: 'Module instances' })
+    await table.getByRole('button', { name: 'Edit Feed' }).click()
+    const edit = page.getByRole('region', { name: 'Edit module Feed' })
+    const key = edit.getByLabel('API key')
+    // The secret came back masked: the field is empty and says it stays unchanged.
+    expect(await key.getAttribute('type')).toBe('password')
+    expect(await key.getAttribute('placeholder')).toBe('unchanged')
+    expect(await key.inputValue()).toBe('')
+    expect(await edit.getByLabel('Entities limit').getAttribute('type')).toBe('number')
+    await edit.getByLabel('Entities limit').fill('50')
+    await edit.getByLabel('Verbose answers').check()
+    // custom_region is in no spec entry: it waits in the JSON editor and is sent back as it was.
+    const json = edit.getByLabel('Settings the form does not describe (JSON object)')
+    expect(JSON.parse(await json.inputValue())).toEqual({ custom_region: 'eu' })
+    await edit.getByRole('button', { name: 'Save module' }).click()
+    await rowWith(table, 'Feed', '"custom_limit":50')
+    expect(
+      (await api<{ settings: unknown }>('GET', `/iroh/iroh-int/module-instance/${feed.id}`))
+        .settings,
+    ).toEqual({
+      custom_key: '*****',
+      custom_limit: 50,
+      custom_verbose: true,
+      custom_region: 'eu',
+    })
+    // The stored secret was kept: the module gets it as the claim `key`.
+    await expectTokenClaims(feed.id, {
+      key: 'feed-api-key',
+      limit: 50,
+      verbose: true,
+      region: 'eu',
+    })
+    expect(await hub.problems()).toEqual([])
+  })
+
+  it('charts a device’s telemetry', async () => {
+    const { page } = hub
     // The gateway sends usage telemetry once it is connected with telemetry switched on.
     const [device] = (await api<{ items: { id: string }[] }>('GET', '/api/v1/devices')).items
     await expect

@@ -1,13 +1,14 @@
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { call, errorText, type Transport } from '../shared/api.js'
 import { ActionForm, Alert, Field, Table, useLoad } from '../shared/ui.js'
-
-interface ModuleType {
-  id: string
-  name: string
-  title?: string
-  built_in: boolean
-}
+import {
+  SettingsFields,
+  useSettingsForm,
+  type Device,
+  type Gateways,
+  type SettingsForm,
+} from './ModuleSettingsForm.js'
+import type { ModuleType } from './module-settings.js'
 
 interface ModuleInstance {
   id: string
@@ -21,33 +22,36 @@ interface ModuleInstance {
 
 const TYPES = '/iroh/iroh-int/module-type'
 const INSTANCES = '/iroh/iroh-int/module-instance'
+const DEVICES = '/api/v1/devices'
 
-/** Settings are JSON; secrets come back masked and are kept when sent back unchanged. */
-function parseSettings(text: string): Record<string, unknown> {
-  const parsed: unknown = JSON.parse(text || '{}')
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new Error('Settings must be a JSON object')
-  return parsed as Record<string, unknown>
+/**
+ * The name and settings a form sends, or an error that says everything to fix (the form's
+ * alert shows it); nothing is sent then.
+ */
+function checkedInstance(
+  name: string,
+  form: SettingsForm,
+): { name: string; settings: Record<string, unknown> } {
+  const messages: string[] = []
+  const trimmed = name.trim()
+  if (trimmed === '') messages.push('Module name is required: fill it in.')
+  const settings = form.build(messages)
+  if (messages.length > 0) throw new Error(`Not saved. ${messages.join(' ')}`)
+  return { name: trimmed, settings }
 }
 
-function SettingsField({ value, onChange }: { value: string; onChange(value: string): void }) {
-  return (
-    <label className="field wide">
-      <span>Settings (JSON)</span>
-      <textarea value={value} onChange={(event) => onChange(event.target.value)} />
-    </label>
-  )
-}
-
-/** Modules: the org's module instances (gateways, relay modules): list, create, edit, disable. */
+/**
+ * Modules: the org's module instances (gateways, relay modules): list, create, edit, disable.
+ * Settings are edited with a form built from the type's `configuration_spec`.
+ */
 export function ModulesPage({ transport }: { transport: Transport }) {
   const types = useLoad(() => call<ModuleType[]>(transport, 'GET', TYPES))
   const instances = useLoad(() => call<ModuleInstance[]>(transport, 'GET', INSTANCES))
-  const [name, setName] = useState('')
-  const [type, setType] = useState('')
-  const [settings, setSettings] = useState('{}')
+  const devices = useLoad(() => call<{ items: Device[] }>(transport, 'GET', DEVICES))
   const [editing, setEditing] = useState<ModuleInstance | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [status, setStatus] = useState<string | null>(null)
+  const gateways: Gateways = { devices: devices.data?.items ?? [], error: devices.error }
   const typeName = (id: string) => types.data?.find((t) => t.id === id)?.name ?? id
   const setEnabled = (instance: ModuleInstance, enabled: boolean) =>
     call(transport, 'PATCH', `${INSTANCES}/${encodeURIComponent(instance.id)}`, { enabled }).then(
@@ -58,33 +62,16 @@ export function ModulesPage({ transport }: { transport: Transport }) {
     <>
       <h1>Modules</h1>
       <h2>New module instance</h2>
-      <ActionForm
-        label="New module instance"
-        submit="Create module instance"
-        action={async () => {
-          await call(transport, 'POST', INSTANCES, {
-            name,
-            module_type_id: type || types.data?.[0]?.id,
-            settings: parseSettings(settings),
-          })
-          setName('')
-          setSettings('{}')
+      <NewInstance
+        transport={transport}
+        types={types.data ?? []}
+        gateways={gateways}
+        onCreated={(created) => {
+          setStatus(`Module ${created.name} created`)
           instances.reload()
         }}
-      >
-        <Field label="Module name" value={name} onChange={setName} required />
-        <label className="field">
-          <span>Module type</span>
-          <select value={type} onChange={(event) => setType(event.target.value)}>
-            {(types.data ?? []).map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.title ?? t.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <SettingsField value={settings} onChange={setSettings} />
-      </ActionForm>
+      />
+      {status && <p role="status">{status}</p>}
       <Alert text={types.error ?? instances.error ?? error} />
       <h2>Module instances</h2>
       <Table
@@ -101,7 +88,14 @@ export function ModulesPage({ transport }: { transport: Transport }) {
             title: 'Change',
             cell: (m) => (
               <span className="row">
-                <button type="button" aria-label={`Edit ${m.name}`} onClick={() => setEditing(m)}>
+                <button
+                  type="button"
+                  aria-label={`Edit ${m.name}`}
+                  onClick={() => {
+                    setStatus(null)
+                    setEditing(m)
+                  }}
+                >
                   Edit
                 </button>
                 <button
@@ -121,8 +115,11 @@ export function ModulesPage({ transport }: { transport: Transport }) {
           key={editing.id}
           transport={transport}
           instance={editing}
-          onDone={() => {
+          type={types.data?.find((t) => t.id === editing.module_type_id)}
+          gateways={gateways}
+          onDone={(saved) => {
             setEditing(null)
+            if (saved) setStatus(`Module ${saved.name} saved`)
             instances.reload()
           }}
         />
@@ -131,35 +128,95 @@ export function ModulesPage({ transport }: { transport: Transport }) {
   )
 }
 
+function NewInstance({
+  transport,
+  types,
+  gateways,
+  onCreated,
+}: {
+  transport: Transport
+  types: ModuleType[]
+  gateways: Gateways
+  onCreated(instance: ModuleInstance): void
+}) {
+  const [name, setName] = useState('')
+  const [typeId, setTypeId] = useState('')
+  const type = types.find((t) => t.id === typeId) ?? types[0]
+  const form = useSettingsForm(type)
+  return (
+    <ActionForm
+      label="New module instance"
+      submit="Create module instance"
+      noValidate
+      action={async () => {
+        const created = await call<ModuleInstance>(transport, 'POST', INSTANCES, {
+          ...checkedInstance(name, form),
+          module_type_id: type?.id,
+        })
+        setName('')
+        form.reset()
+        onCreated(created)
+      }}
+    >
+      <Field label="Module name" value={name} onChange={setName} required />
+      <label className="field">
+        <span>Module type</span>
+        <select value={type?.id ?? ''} onChange={(event) => setTypeId(event.target.value)}>
+          {types.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.title ?? t.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {type?.description && <p className="muted wide">{type.description}</p>}
+      <SettingsFields key={type?.id} form={form} gateways={gateways} />
+    </ActionForm>
+  )
+}
+
 function EditInstance({
   transport,
   instance,
+  type,
+  gateways,
   onDone,
 }: {
   transport: Transport
   instance: ModuleInstance
-  onDone(): void
+  type: ModuleType | undefined
+  gateways: Gateways
+  onDone(saved: ModuleInstance | null): void
 }) {
   const [name, setName] = useState(instance.name)
-  const [settings, setSettings] = useState(JSON.stringify(instance.settings, null, 2))
+  const form = useSettingsForm(type, instance.settings)
+  const heading = useRef<HTMLHeadingElement>(null)
+  // The form opens below the list: take the reader (and keyboard focus) there.
+  useEffect(() => heading.current?.focus(), [])
   return (
     <section className="card" aria-label={`Edit module ${instance.name}`}>
-      <h2>Edit {instance.name}</h2>
+      <h2 ref={heading} tabIndex={-1}>
+        Edit {instance.name}
+      </h2>
       <ActionForm
         label={`Edit module ${instance.name}`}
         submit="Save module"
+        noValidate
         action={async () => {
-          await call(transport, 'PATCH', `${INSTANCES}/${encodeURIComponent(instance.id)}`, {
-            name,
-            settings: parseSettings(settings),
-          })
-          onDone()
+          onDone(
+            await call<ModuleInstance>(
+              transport,
+              'PATCH',
+              `${INSTANCES}/${encodeURIComponent(instance.id)}`,
+              checkedInstance(name, form),
+            ),
+          )
         }}
       >
         <Field label="Module name" value={name} onChange={setName} required />
-        <SettingsField value={settings} onChange={setSettings} />
+        <SettingsFields key={type?.id} form={form} gateways={gateways} />
       </ActionForm>
-      <button type="button" onClick={onDone}>
+      <button type="button" onClick={() => onDone(null)}>
         Cancel
       </button>
     </section>

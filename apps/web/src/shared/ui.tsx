@@ -116,17 +116,22 @@ export function Alert({ text }: { text: string | null }) {
   ) : null
 }
 
-/** A form whose submit runs `action`, showing its error; the button is busy meanwhile. */
+/**
+ * A form whose submit runs `action`, showing its error; the button is busy meanwhile.
+ * `noValidate`: the action checks the fields itself and says what to fix in the form's alert.
+ */
 export function ActionForm({
   label,
   submit,
   action,
   children,
+  noValidate,
 }: {
   label: string
   submit: string
   action(): Promise<void>
   children: ReactNode
+  noValidate?: boolean
 }) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -139,7 +144,7 @@ export function ActionForm({
       .finally(() => setBusy(false))
   }
   return (
-    <form aria-label={label} className="form" onSubmit={onSubmit}>
+    <form aria-label={label} className="form" onSubmit={onSubmit} noValidate={noValidate}>
       {children}
       <button type="submit" disabled={busy}>
         {submit}
