@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { Dialect } from '../database.js'
+import { partitionStart } from '../migrations/gateway/1100_tracking_partitions.js'
 import type { GatewaySchema } from './schema.js'
 
 /**
@@ -693,25 +694,34 @@ export class TrackingSearchRepository {
   }
 
   /**
-   * The recipients of a page of messages. Their received times go with the MIDs: on PostgreSQL
-   * message_recipients is partitioned by received_at (migration 1100), and the times let the
-   * planner keep only the weeks that hold the page instead of probing every week's index for
-   * every MID.
+   * The recipients of a page of messages, read week by week: on PostgreSQL message_recipients
+   * is partitioned by received_at (migration 1100), and each part of the union names the
+   * received times of one week's messages, so that the planner keeps that week alone and each
+   * MID is looked up once — rather than in the index of every week.
    */
   private async recipientsOf(
     messages: { mid: number; receivedAt: number }[],
   ): Promise<Map<number, string[]>> {
     const out = new Map<number, string[]>()
-    if (messages.length === 0) return out
-    const rows = await this.db
-      .selectFrom('message_recipients')
-      .select(['mid', 'recipient'])
-      .where(
-        'mid',
-        'in',
-        messages.map((m) => m.mid),
-      )
-      .where('received_at', 'in', [...new Set(messages.map((m) => m.receivedAt))])
+    const weeks = new Map<number, { mids: number[]; times: Set<number> }>()
+    for (const m of messages) {
+      const week = partitionStart(m.receivedAt)
+      const of = weeks.get(week) ?? { mids: [], times: new Set<number>() }
+      of.mids.push(m.mid)
+      of.times.add(m.receivedAt)
+      weeks.set(week, of)
+    }
+    const parts = [...weeks.values()].map(({ mids, times }) =>
+      this.db
+        .selectFrom('message_recipients')
+        .select(['mid', 'rcpt_index', 'recipient'])
+        .where('mid', 'in', mids)
+        .where('received_at', 'in', [...times]),
+    )
+    const [first, ...rest] = parts
+    if (!first) return out
+    const rows = await rest
+      .reduce((union, part) => union.unionAll(part), first)
       .orderBy('mid')
       .orderBy('rcpt_index')
       .execute()
