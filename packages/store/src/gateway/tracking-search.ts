@@ -671,7 +671,12 @@ export class TrackingSearchRepository {
         : sql`substr(lower(${column}), 1, ${sql.lit(INDEX_PREFIX)})`
     const head = value.slice(0, INDEX_PREFIX)
     if (condition.operator === 'is') {
-      return sql<SqlBool>`(${key} = ${head} and lower(${column}) = ${value})`
+      // A value shorter than the indexed prefix is its own key (a longer column's prefix is
+      // longer than it): comparing the whole column as well would only make PostgreSQL guess
+      // one match per week, sort every match instead of reading the newest from the index.
+      return value.length < INDEX_PREFIX
+        ? sql<SqlBool>`${key} = ${head}`
+        : sql<SqlBool>`(${key} = ${head} and lower(${column}) = ${value})`
     }
     if (condition.operator === 'begins_with') {
       const upper =
