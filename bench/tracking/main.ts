@@ -583,8 +583,12 @@ async function lookupCosts(
         plan: first.flatMap((s, i) => [`-- statement ${i + 1}`, ...s.plan]),
       }
       out.push(row)
+      const figures =
+        dialect === 'postgres'
+          ? `buffers p50 ${row.buffers.p50} (read ${row.read.p50}), max ${row.buffers.max}; server p50 ${row.server.p50.toFixed(2)} ms, p99 ${row.server.p99.toFixed(2)} ms; per statement ${row.perStatement.map((p) => `${p.buffers}/${p.read}/${p.serverMs.toFixed(2)}ms`).join(', ')}`
+          : 'plan'
       process.stderr.write(
-        `${dialect} ${total} ${c.name}: buffers p50 ${row.buffers.p50} (read ${row.read.p50}), max ${row.buffers.max}; server p50 ${row.server.p50.toFixed(2)} ms, p99 ${row.server.p99.toFixed(2)} ms; per statement ${row.perStatement.map((p) => `${p.buffers}/${p.read}/${p.serverMs.toFixed(2)}ms`).join(', ')}\n${row.plan.map((l) => `    ${l}`).join('\n')}\n`,
+        `${dialect} ${total} ${c.name}: ${figures}\n${row.plan.map((l) => `    ${l}`).join('\n')}\n`,
       )
     }
   } finally {
