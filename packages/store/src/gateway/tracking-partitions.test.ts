@@ -203,14 +203,32 @@ describe.each(BACKENDS)('tracking partitions on %s', (dialect) => {
         dialect === 'postgres' ? /Index Scan.*messages_p\w*substr/ : /messages_sender_lower/,
       )
       expect(pagePlan).not.toMatch(/Seq Scan on messages/)
+      const partitionsRead = async (query: CompiledQuery | undefined, table: string) =>
+        (await plan(query))
+          .map((line) => new RegExp(` on (${table}_\\w+)`).exec(line)?.[1])
+          .filter(Boolean)
+          .sort()
       if (dialect === 'postgres') {
         // The page's two messages were received in two weeks: only those are read.
-        const weeks = (await plan(recipientsQuery))
-          .map((line) => / on (message_recipients_\w+)/.exec(line)?.[1])
-          .filter(Boolean)
-        expect(weeks.sort()).toEqual([
+        expect(await partitionsRead(recipientsQuery, 'message_recipients')).toEqual([
           `message_recipients_p${isoDay(first + PARTITION_MS)}`,
           `message_recipients_p${isoDay(first + 2 * PARTITION_MS)}`,
+        ])
+      }
+
+      // A search row's received time takes its detail straight to the message's week.
+      queries.length = 0
+      const [newest] = found.rows
+      const detail = await search.detail(203, newest?.receivedAt)
+      expect(detail?.recipients.map((r) => r.address)).toEqual(['r203@corp.example'])
+      expect(await search.detail(203, (newest?.receivedAt ?? 0) + 1)).toBeNull()
+      if (dialect === 'postgres') {
+        const week = isoDay(first + 2 * PARTITION_MS)
+        const byMid = (table: string) =>
+          queries.find((q) => q.sql.includes(`from "${table}" where "mid"`))
+        expect(await partitionsRead(byMid('messages'), 'messages')).toEqual([`messages_p${week}`])
+        expect(await partitionsRead(byMid('message_recipients'), 'message_recipients')).toEqual([
+          `message_recipients_p${week}`,
         ])
       }
     } finally {

@@ -360,19 +360,24 @@ export class TrackingSearchRepository {
     }))
   }
 
-  /** Everything tracking knows about one message, or null when the MID is unknown. */
-  async detail(mid: number): Promise<MessageDetail | null> {
-    const m = await this.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('mid', '=', mid)
-      .executeTakeFirst()
+  /**
+   * Everything tracking knows about one message, or null when the MID is unknown (or was not
+   * received at `receivedAt`, when given).
+   */
+  async detail(mid: number, receivedAt?: number): Promise<MessageDetail | null> {
+    // On PostgreSQL the received time names the message's week (migration 1100): a caller
+    // that has it (a search row) spares the lookup every other week's index, and the
+    // recipients are read from that week with it.
+    let message = this.db.selectFrom('messages').selectAll().where('mid', '=', mid)
+    if (receivedAt !== undefined) message = message.where('received_at', '=', receivedAt)
+    const m = await message.executeTakeFirst()
     if (!m) return null
     const [recipients, events, analysis, urls, attachments] = await Promise.all([
       this.db
         .selectFrom('message_recipients')
         .selectAll()
         .where('mid', '=', mid)
+        .where('received_at', '=', m.received_at)
         .orderBy('rcpt_index')
         .execute(),
       // The message's own events and those of its connection before the MID existed.
