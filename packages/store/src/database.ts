@@ -10,6 +10,7 @@ import {
   type DatabaseConnection,
   type Driver,
   type KyselyPlugin,
+  type LogEvent,
   type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely'
@@ -55,7 +56,13 @@ export class Database<Schema> {
 
   static async open<Schema>(
     target: DatabaseTarget,
-    options: { logger?: Logger; poolSize?: number; plugins?: KyselyPlugin[] } = {},
+    options: {
+      logger?: Logger
+      poolSize?: number
+      plugins?: KyselyPlugin[]
+      /** Called with every statement run, after it ran (tests look at the plans of a repository's statements). */
+      onQuery?: (query: CompiledQuery) => void
+    } = {},
   ): Promise<Database<Schema>> {
     const logger = options.logger ?? silentLogger()
     const where = target.dialect === 'sqlite' ? target.location : redactUrl(target.location)
@@ -68,7 +75,16 @@ export class Database<Schema> {
           : new PostgresDialect({
               pool: openPgPool(target.location, options.poolSize ?? 10, logger),
             })
-      const db = new Kysely<Schema>({ dialect, plugins: options.plugins ?? [] })
+      const onQuery = options.onQuery
+      const db = new Kysely<Schema>({
+        dialect,
+        plugins: options.plugins ?? [],
+        ...(onQuery && {
+          log: (event: LogEvent) => {
+            if (event.level === 'query') onQuery(event.query)
+          },
+        }),
+      })
       const database = new Database(db, target.dialect, target)
       await database.ping()
       logger.debug({ event: 'DATABASE_OPENED', dialect: target.dialect, where }, 'database opened')

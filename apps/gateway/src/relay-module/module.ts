@@ -93,7 +93,7 @@ export function createGatewayRelayModule(options: GatewayRelayModuleOptions): Re
       for (const observable of observables.filter(supportsObservable)) {
         if (ctx.signal.aborted) break
         for (const row of await messagesFor(options.search, observable, limit)) {
-          const detail = await options.search.detail(row.mid)
+          const detail = await options.search.detail(row.mid, row.receivedAt)
           docs.push(messageSighting(observable, row, detail, context))
         }
       }

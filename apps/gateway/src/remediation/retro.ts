@@ -115,7 +115,7 @@ export class RetroRemediation {
     const found = new Map<number, SearchRow>()
     let truncated = false
     for (let offset = 0; ; offset += PAGE) {
-      const { rows } = await this.tracking.search(filter, {
+      const rows = await this.tracking.page(filter, {
         sort: { field: 'mid', order: 'desc' },
         limit: PAGE,
         offset,

@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { Dialect } from '../database.js'
+import { partitionStart } from '../migrations/gateway/1100_tracking_partitions.js'
 import type { GatewaySchema } from './schema.js'
 
 /**
@@ -179,6 +180,7 @@ interface ReadSchema {
   }
   message_recipients: {
     mid: number
+    received_at: number
     rcpt_index: number
     recipient: string
     domain: string
@@ -240,6 +242,29 @@ interface ReadSchema {
 }
 
 type Db = Kysely<ReadSchema>
+
+/**
+ * `(m.mid, m.received_at) in`, before a subquery over a table that carries its message's received
+ * time (message_recipients): on PostgreSQL the time picks the one week of `messages` each match
+ * is looked up in (run-time partition pruning) instead of probing every week's index.
+ */
+const IN_MESSAGE_WEEK = sql`(m.mid, m.received_at) in`
+
+/** The columns of `messages` a search page shows. */
+const PAGE_COLUMNS = [
+  'mid',
+  'icid',
+  'received_at',
+  'direction',
+  'sender_ip',
+  'envelope_sender',
+  'sender_domain',
+  'recipient_count',
+  'subject',
+  'message_id',
+  'status',
+  'size',
+] as const
 type Condition = Expression<SqlBool>
 
 export class TrackingSearchRepository {
@@ -257,7 +282,32 @@ export class TrackingSearchRepository {
     filter: SearchFilter,
     page: SearchPage,
   ): Promise<{ rows: SearchRow[]; total: number; totalIsCapped: boolean }> {
-    const where = this.conditions(filter)
+    const rows = await this.page(filter, page)
+    const counted = await this.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('messages as m')
+          .leftJoin('message_analysis as a', 'a.mid', 'm.mid')
+          .select(sql<number>`1`.as('one'))
+          .where(this.conditions(filter))
+          .limit(SEARCH_COUNT_CAP + 1)
+          .as('capped'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    const total = Number(counted.n)
+    return {
+      rows,
+      total: Math.min(total, SEARCH_COUNT_CAP),
+      totalIsCapped: total > SEARCH_COUNT_CAP,
+    }
+  }
+
+  /**
+   * One page of matching messages without the total — what an observable lookup needs: the
+   * count visits every match (up to SEARCH_COUNT_CAP), the page only its own rows.
+   */
+  async page(filter: SearchFilter, page: SearchPage): Promise<SearchRow[]> {
     const sortColumn = {
       received_at: sql.ref('m.received_at'),
       mid: sql.ref('m.mid'),
@@ -266,81 +316,68 @@ export class TrackingSearchRepository {
       subject: sql.ref('m.subject'),
     }[page.sort.field]
     const direction = page.sort.order === 'asc' ? sql`asc` : sql`desc`
-    const rows = await this.db
-      .selectFrom('messages as m')
-      .leftJoin('message_analysis as a', 'a.mid', 'm.mid')
-      .select([
-        'm.mid',
-        'm.icid',
-        'm.received_at',
-        'm.direction',
-        'm.sender_ip',
-        'm.envelope_sender',
-        'm.sender_domain',
-        'm.recipient_count',
-        'm.subject',
-        'm.message_id',
-        'm.status',
-        'm.size',
-        'a.verdicts',
-        'a.policy',
-      ])
-      .where(where)
+    // The page is chosen from messages first and only its rows are joined to their analysis:
+    // joined before the LIMIT, every match would be (a row read for each), not just the page.
+    // The analysis is joined inside as well when the filter asks for verdicts.
+    const matching = this.db.selectFrom('messages as m')
+    const pageRows = (
+      filter.verdicts.length > 0
+        ? matching.leftJoin('message_analysis as a', 'a.mid', 'm.mid')
+        : matching
+    )
+      .select(PAGE_COLUMNS.map((c) => `m.${c}` as const))
+      .where(this.conditions(filter))
       .orderBy(sql`${sortColumn} ${direction}`)
       .orderBy(sql`m.mid ${direction}`)
       .limit(page.limit)
       .offset(page.offset)
+    const rows = await this.db
+      .selectFrom(pageRows.as('m'))
+      .leftJoin('message_analysis as a', 'a.mid', 'm.mid')
+      .select([...PAGE_COLUMNS.map((c) => `m.${c}` as const), 'a.verdicts', 'a.policy'])
+      .orderBy(sql`${sortColumn} ${direction}`)
+      .orderBy(sql`m.mid ${direction}`)
       .execute()
-    const counted = await this.db
-      .selectFrom((eb) =>
-        eb
-          .selectFrom('messages as m')
-          .leftJoin('message_analysis as a', 'a.mid', 'm.mid')
-          .select(sql<number>`1`.as('one'))
-          .where(where)
-          .limit(SEARCH_COUNT_CAP + 1)
-          .as('capped'),
-      )
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow()
-    const total = Number(counted.n)
-    const recipients = await this.recipientsOf(rows.map((r) => Number(r.mid)))
-    return {
-      rows: rows.map((r) => ({
-        mid: Number(r.mid),
-        icid: Number(r.icid),
-        receivedAt: Number(r.received_at),
-        direction: r.direction,
-        senderIp: r.sender_ip,
-        envelopeSender: r.envelope_sender,
-        senderDomain: r.sender_domain,
-        recipients: recipients.get(Number(r.mid)) ?? [],
-        recipientCount: Number(r.recipient_count),
-        subject: r.subject,
-        messageId: r.message_id,
-        status: r.status,
-        size: Number(r.size),
-        verdicts: r.verdicts ? r.verdicts.split(',').filter(Boolean) : [],
-        policy: r.policy ?? null,
-      })),
-      total: Math.min(total, SEARCH_COUNT_CAP),
-      totalIsCapped: total > SEARCH_COUNT_CAP,
-    }
+    const recipients = await this.recipientsOf(
+      rows.map((r) => ({ mid: Number(r.mid), receivedAt: Number(r.received_at) })),
+    )
+    return rows.map((r) => ({
+      mid: Number(r.mid),
+      icid: Number(r.icid),
+      receivedAt: Number(r.received_at),
+      direction: r.direction,
+      senderIp: r.sender_ip,
+      envelopeSender: r.envelope_sender,
+      senderDomain: r.sender_domain,
+      recipients: recipients.get(Number(r.mid)) ?? [],
+      recipientCount: Number(r.recipient_count),
+      subject: r.subject,
+      messageId: r.message_id,
+      status: r.status,
+      size: Number(r.size),
+      verdicts: r.verdicts ? r.verdicts.split(',').filter(Boolean) : [],
+      policy: r.policy ?? null,
+    }))
   }
 
-  /** Everything tracking knows about one message, or null when the MID is unknown. */
-  async detail(mid: number): Promise<MessageDetail | null> {
-    const m = await this.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('mid', '=', mid)
-      .executeTakeFirst()
+  /**
+   * Everything tracking knows about one message, or null when the MID is unknown (or was not
+   * received at `receivedAt`, when given).
+   */
+  async detail(mid: number, receivedAt?: number): Promise<MessageDetail | null> {
+    // On PostgreSQL the received time names the message's week (migration 1100): a caller
+    // that has it (a search row) spares the lookup every other week's index, and the
+    // recipients are read from that week with it.
+    let message = this.db.selectFrom('messages').selectAll().where('mid', '=', mid)
+    if (receivedAt !== undefined) message = message.where('received_at', '=', receivedAt)
+    const m = await message.executeTakeFirst()
     if (!m) return null
     const [recipients, events, analysis, urls, attachments] = await Promise.all([
       this.db
         .selectFrom('message_recipients')
         .selectAll()
         .where('mid', '=', mid)
+        .where('received_at', '=', m.received_at)
         .orderBy('rcpt_index')
         .execute(),
       // The message's own events and those of its connection before the MID existed.
@@ -552,7 +589,9 @@ export class TrackingSearchRepository {
           this.text('message_recipients_fts', 'recipient', ref('r.recipient'), c, 'r.rowid'),
         ),
       )
-      all.push(sql<SqlBool>`m.mid in (select r.mid from message_recipients r where ${inner})`)
+      all.push(
+        sql<SqlBool>`${IN_MESSAGE_WEEK} (select r.mid, r.received_at from message_recipients r where ${inner})`,
+      )
     }
     if (filter.attachmentNames.length > 0) {
       const inner = anyOf(
@@ -594,7 +633,7 @@ export class TrackingSearchRepository {
     }
     if (filter.domains.length > 0) {
       all.push(
-        sql<SqlBool>`(m.sender_domain in (${sql.join(filter.domains)}) or m.mid in (select r.mid from message_recipients r where r.domain in (${sql.join(filter.domains)})))`,
+        sql<SqlBool>`(m.sender_domain in (${sql.join(filter.domains)}) or ${IN_MESSAGE_WEEK} (select r.mid, r.received_at from message_recipients r where r.domain in (${sql.join(filter.domains)})))`,
       )
     }
     if (filter.senderDomains.length > 0) {
@@ -637,7 +676,12 @@ export class TrackingSearchRepository {
         : sql`substr(lower(${column}), 1, ${sql.lit(INDEX_PREFIX)})`
     const head = value.slice(0, INDEX_PREFIX)
     if (condition.operator === 'is') {
-      return sql<SqlBool>`(${key} = ${head} and lower(${column}) = ${value})`
+      // A value shorter than the indexed prefix is its own key (a longer column's prefix is
+      // longer than it): comparing the whole column as well would only make PostgreSQL guess
+      // one match per week, sort every match instead of reading the newest from the index.
+      return value.length < INDEX_PREFIX
+        ? sql<SqlBool>`${key} = ${head}`
+        : sql<SqlBool>`(${key} = ${head} and lower(${column}) = ${value})`
     }
     if (condition.operator === 'begins_with') {
       const upper =
@@ -659,13 +703,35 @@ export class TrackingSearchRepository {
     return sql<SqlBool>`${sql.ref(rowid)} in (select rowid from ${sql.table(ftsTable)} where ${sql.ref(ftsColumn)} like ${pattern} escape '\\')`
   }
 
-  private async recipientsOf(mids: number[]): Promise<Map<number, string[]>> {
+  /**
+   * The recipients of a page of messages, read week by week: on PostgreSQL message_recipients
+   * is partitioned by received_at (migration 1100), and each part of the union names the
+   * received times of one week's messages, so that the planner keeps that week alone and each
+   * MID is looked up once — rather than in the index of every week.
+   */
+  private async recipientsOf(
+    messages: { mid: number; receivedAt: number }[],
+  ): Promise<Map<number, string[]>> {
     const out = new Map<number, string[]>()
-    if (mids.length === 0) return out
-    const rows = await this.db
-      .selectFrom('message_recipients')
-      .select(['mid', 'recipient'])
-      .where('mid', 'in', mids)
+    const weeks = new Map<number, { mids: number[]; times: Set<number> }>()
+    for (const m of messages) {
+      const week = partitionStart(m.receivedAt)
+      const of = weeks.get(week) ?? { mids: [], times: new Set<number>() }
+      of.mids.push(m.mid)
+      of.times.add(m.receivedAt)
+      weeks.set(week, of)
+    }
+    const parts = [...weeks.values()].map(({ mids, times }) =>
+      this.db
+        .selectFrom('message_recipients')
+        .select(['mid', 'rcpt_index', 'recipient'])
+        .where('mid', 'in', mids)
+        .where('received_at', 'in', [...times]),
+    )
+    const [first, ...rest] = parts
+    if (!first) return out
+    const rows = await rest
+      .reduce((union, part) => union.unionAll(part), first)
       .orderBy('mid')
       .orderBy('rcpt_index')
       .execute()

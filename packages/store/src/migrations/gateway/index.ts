@@ -13,6 +13,7 @@ import { ribbonCredentialsMigration } from './0800_ribbon_credentials.js'
 import { hubOutboxLossesMigration } from './1000_hub_outbox_losses.js'
 import { mailPoliciesMigration } from './1010_mail_policies.js'
 import { trackingPartitionsMigration } from './1100_tracking_partitions.js'
+import { trackingNewestFirstMigration } from './1200_tracking_newest_first.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -33,4 +34,5 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '1000_hub_outbox_losses': hubOutboxLossesMigration,
   '1010_mail_policies': mailPoliciesMigration,
   '1100_tracking_partitions': trackingPartitionsMigration,
+  '1200_tracking_newest_first': trackingNewestFirstMigration,
 }
