@@ -53,6 +53,8 @@ async function startStallingServer(): Promise<{
       stream.resume()
     },
   })
+  // The client's thread is terminated mid-message: its connection is reset (ECONNRESET).
+  server.on('error', () => {})
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.server.address() as AddressInfo
   return {
