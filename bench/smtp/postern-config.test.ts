@@ -50,6 +50,14 @@ describe('posternConfig', () => {
     })
   })
 
+  it('runs the relay and pipeline rows with one SMTP process per core, the scanners row with one', () => {
+    const processes = (variant: PosternVariant) =>
+      validateConfig(gatewayConfigSchema, posternConfig(variant, input)).smtpProcesses
+    expect(processes('relay')).toBe('auto')
+    expect(processes('pipeline')).toBe('auto')
+    expect(processes('scanners')).toBe(1)
+  })
+
   it('needs scanner endpoints for the scanners row', () => {
     expect(() => posternConfig('scanners', { ...input, scanners: undefined })).toThrow(/endpoints/)
   })

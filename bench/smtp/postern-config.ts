@@ -10,7 +10,14 @@
  * block lists, default policies, tracking), scanners only in the last row. When the gateway
  * rejects a file (exit code 78), the bench shows that row as "not available" with the gateway's
  * own validation message, so a drift is visible, never silent.
+ *
+ * The relay and pipeline rows run `smtpProcesses: auto` (one SMTP process per core, each with
+ * its own spool and the same fsync before 250); the scanners row keeps one process, as rspamd
+ * and clamd need the cores.
  */
+
+/** `smtpProcesses` of the relay and pipeline rows. */
+export const BENCH_SMTP_PROCESSES = 'auto'
 
 export type PosternVariant = 'relay' | 'pipeline' | 'scanners'
 
@@ -60,12 +67,13 @@ export function posternConfig(variant: PosternVariant, input: PosternConfigInput
   switch (variant) {
     case 'relay':
       // A pure relay: the content pipeline (on by default) delivers every message as received.
-      return { ...relay, pipeline: { enabled: false } }
+      return { ...relay, smtpProcesses: BENCH_SMTP_PROCESSES, pipeline: { enabled: false } }
     case 'pipeline':
       // Parse, hashes, authentication (caching resolver), block lists, policies, tracking;
       // no external scanner.
       return {
         ...relay,
+        smtpProcesses: BENCH_SMTP_PROCESSES,
         pipeline: {
           enabled: true,
           scanners: { rspamd: { enabled: false }, clamav: { enabled: false } },

@@ -2,7 +2,11 @@ import { harakaTemplate, startHaraka } from './peers/haraka.js'
 import { startPostfix } from './peers/postfix.js'
 import { startPostern } from './peers/postern.js'
 import type { RelayInstance, RelayStartContext } from './peers/relay.js'
-import type { ScannerEndpoints } from './postern-config.js'
+import { resolveSmtpProcesses } from '@postern/gateway'
+import { BENCH_SMTP_PROCESSES, type ScannerEndpoints } from './postern-config.js'
+
+/** How the multi-process rows say how many SMTP processes ran (one per core of this machine). */
+const PROCESSES = `${resolveSmtpProcesses(BENCH_SMTP_PROCESSES)} SMTP processes (smtpProcesses: auto)`
 
 /**
  * The rows of the SMTP table. Each Postern row is driven by a configuration file the bench
@@ -62,14 +66,13 @@ export const ROWS: readonly RowDefinition[] = [
   {
     id: 'postern',
     product: 'Postern',
-    conditions: 'relay, spool fsync before 250 (default), content pipeline off',
+    conditions: `relay, ${PROCESSES}, each spool fsync before 250 (default), content pipeline off`,
     start: (context) => startPostern(context, { variant: 'relay' }),
   },
   {
     id: 'postern-pipeline',
     product: 'Postern',
-    conditions:
-      'full pipeline (parse, hashes, authentication, block lists, policies, tracking), rspamd and ClamAV off',
+    conditions: `full pipeline (parse, hashes, authentication, block lists, policies, tracking), ${PROCESSES}, rspamd and ClamAV off`,
     start: (context) => startPostern(context, { variant: 'pipeline' }),
   },
   {
