@@ -214,6 +214,13 @@ describe.each(BACKENDS)('a gateway with two SMTP processes (%s)', (dialect) => {
       { timeoutMs: 120_000, what: `SMTP process ${owner} restarted` },
     )
     expect(after.get(owner)).not.toBe(victim)
+    // The primary logged it, with its own process name and the SMTP process concerned.
+    const exited = gateway.proc
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"event":"GATEWAY_SMTP_PROCESS_EXITED"'))
+    expect(exited).toContain('"process":"primary"')
+    expect(exited).toContain(`"smtpProcess":"smtp-${owner}"`)
     expect((await view(held)).state).toBe('held')
     expect((await gateway.health()).status).toBe(200)
 
