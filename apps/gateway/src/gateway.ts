@@ -168,8 +168,9 @@ export class Gateway {
       const store = new TrackingStore(database.db, database.dialect)
       // Writes go through a worker thread with its own connection (the SMTP event loop never
       // waits for SQLite or builds statements); an in-memory SQLite database has one connection.
+      // The primary of several processes runs no SMTP: its few rows need no thread of their own.
       const worker =
-        database.target.location === ':memory:'
+        database.target.location === ':memory:' || role.kind === 'primary'
           ? undefined
           : await TrackingWorker.start(database.target)
       if (worker) cleanup.push(() => worker.close())
