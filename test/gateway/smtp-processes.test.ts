@@ -31,7 +31,8 @@ interface QueueList {
  * `smtpProcesses: 2`, run as users run it (`postern gateway --config`): a primary with the
  * API and two SMTP processes sharing the listener, each with its own spool and MID slot.
  * Deferred messages (the downstream answers 451 for one recipient) stay in the SMTP
- * processes' queues, so the API and the CLI must reach the process that owns each MID.
+ * processes' queues, so the API and the CLI must reach the process that owns each MID; the
+ * quarantine, block lists, metrics and health of the primary must cover every process.
  */
 describe.each(BACKENDS)('a gateway with two SMTP processes (%s)', (dialect) => {
   const cleanup: (() => Promise<void> | void)[] = []
@@ -185,6 +186,41 @@ describe.each(BACKENDS)('a gateway with two SMTP processes (%s)', (dialect) => {
     // Message tracking (one shared database) knows what each process did.
     const tracked = (await gateway.api('GET', `/api/v1/tracking/messages/${held}`)).status
     expect(tracked).toBe(200)
+
+    // A message an SMTP process's pipeline quarantined is released through the primary: the
+    // copy is queued and delivered (as a new MID of the primary's own slot).
+    const phish = [
+      'From: IT <it@phish.example>',
+      'To: ok@corp.example',
+      'Subject: Reset your password',
+      'Content-Type: text/html',
+      '',
+      '<form action="https://phish.example/p"><input type="password" name="p"></form>',
+      '',
+    ].join('\r\n')
+    const queuedAs = await sendWithNodemailer({
+      port: gateway.smtpPort,
+      from: 'it@phish.example',
+      to: 'ok@corp.example',
+      raw: phish,
+    })
+    const phishMid = Number(/queued as (\d+)/.exec(queuedAs)?.[1])
+    const quarantined = await waitFor(
+      async () => {
+        const { json } = await gateway.api('GET', `/api/v1/quarantine/messages?mid=${phishMid}`)
+        return (json as { items: { id: number }[] }).items[0]
+      },
+      { timeoutMs: 60_000, what: `MID ${phishMid} quarantined` },
+    )
+    const release = await gateway.api(
+      'POST',
+      `/api/v1/quarantine/messages/${quarantined.id}/release`,
+    )
+    expect(release.status).toBe(200)
+    await waitFor(
+      () => downstream.messages.some((m) => m.text.includes('Subject: Reset your password')),
+      { timeoutMs: 60_000, what: 'the released message downstream' },
+    )
 
     // A block list entry added through the primary applies in every SMTP process at once
     // (their own reload is an hour away): each connection lands on either process.
