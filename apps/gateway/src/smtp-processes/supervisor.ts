@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { describeError, type Logger } from '@postern/core'
 import type { GatewayConfig } from '../config.js'
@@ -59,11 +60,15 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
   private stopping = false
   private addresses: Record<string, string> | undefined
 
+  /** What each SMTP process runs with (analysis threads shared out, see `perProcess`). */
+  private readonly config: GatewayConfig
+
   constructor(
-    private readonly config: GatewayConfig,
+    config: GatewayConfig,
     count: number,
     private readonly logger: Logger,
   ) {
+    this.config = perProcess(config, count)
     const draining = spoolSlots(config.dataDir).filter((slot) => slot > count)
     for (const slot of [...Array.from({ length: count }, (_, i) => i + 1), ...draining]) {
       this.states.set(slot, {
@@ -255,4 +260,14 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
     if (!worker.isConnected()) return
     worker.send(message)
   }
+}
+
+/**
+ * The configuration of the SMTP processes: `pipeline.workers: auto` (CPUs − 1 analysis threads)
+ * is shared out between them, so N processes do not start N × (CPUs − 1) threads.
+ */
+export function perProcess(config: GatewayConfig, count: number): GatewayConfig {
+  if (config.pipeline.workers !== 'auto') return config
+  const workers = Math.max(1, Math.floor((availableParallelism() - 1) / count))
+  return { ...config, pipeline: { ...config.pipeline, workers } }
 }
