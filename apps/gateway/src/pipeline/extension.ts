@@ -68,6 +68,10 @@ export function contentPipelineExtension(
         },
       })
       gateway.setMessageProcessor(new ContentProcessor(setup.pipeline))
+      const role = gateway.role
+      // A block the primary applies (API, hub push, relay module) holds in every SMTP process
+      // at once, not at their next periodic reload.
+      if (role.kind === 'primary') setup.blocklists.onChange(() => role.processes.settingsChanged())
       if (config.blocklists.enabled && config.blocklists.refuseAtSmtp) {
         gateway.addSessionPolicy(new BlocklistSessionPolicy(setup.blocklists))
       }

@@ -1,5 +1,6 @@
 import { AppError, listErrorCatalogs, type ErrorParams } from '@postern/core'
 import type { GatewayConfig } from '../config.js'
+import type { Observable } from '../intel/detections.js'
 import type { MetricsSnapshot } from '../metrics/metrics.js'
 
 /**
@@ -34,6 +35,8 @@ export type ToSmtpProcess =
   | { postern: true; type: 'call'; id: number; op: ProcessOp; args: unknown[] }
   /** Settings, block lists or policies changed through the primary's API: reload them now. */
   | { postern: true; type: 'settings-changed' }
+  /** What the primary's hub connection says each process reports (sent again on change). */
+  | { postern: true; type: 'hub-intel'; state: HubIntelState }
   | { postern: true; type: 'stop' }
 
 export type FromSmtpProcess =
@@ -44,6 +47,20 @@ export type FromSmtpProcess =
   /** A draining process delivered everything and removed its spool: do not fork it again. */
   | { postern: true; type: 'retired' }
   | { postern: true; type: 'reply'; id: number; value?: unknown; error?: WireError }
+  /** Events for the hub were queued in the shared outbox: the primary's connector sends them. */
+  | { postern: true; type: 'hub-events-queued' }
+
+/**
+ * Hub private intelligence as the primary's cloud connector knows it, for the SMTP processes
+ * (which have no connection to the hub): whether the gateway works with a hub (only then are
+ * events queued), the machine name the outbox rows belong to (the primary's connector sends
+ * that machine's rows), and the observables the hub asked this gateway to watch.
+ */
+export interface HubIntelState {
+  withHub: boolean
+  machine: string
+  watched: Observable[]
+}
 
 export function isPosternMessage<T>(message: unknown): message is T {
   return (
@@ -76,6 +93,12 @@ export interface SmtpProcessCalls {
   readonly slots: readonly number[]
   /** Asks one process; fails with GW_ERR_SMTP_PROCESS_UNAVAILABLE while it is not running. */
   call<T>(slot: number, op: ProcessOp, args?: unknown[]): Promise<T>
+  /** Tells every running process that settings, block lists or policies changed. */
+  settingsChanged(): void
+  /** Hands every process, and each one started later, the hub intelligence state. */
+  shareHubIntel(state: HubIntelState): void
+  /** `listener` runs when an SMTP process queued events for the hub. */
+  onHubEventsQueued(listener: () => void): void
   /** Metrics of every running process. */
   metrics(): Promise<MetricsSnapshot[]>
   /** The state of each slot's process: its pid when running. */

@@ -2,12 +2,14 @@ import { rm } from 'node:fs/promises'
 import { createLogger, describeError, formatHostPort, type Logger } from '@postern/core'
 import type { GatewayConfig } from '../config.js'
 import { Gateway, type GatewayExtension } from '../gateway.js'
+import { smtpProcessIntelExtension } from '../intel/extension.js'
 import { contentPipelineExtension } from '../pipeline/extension.js'
 import { spoolDirOf } from './numbering.js'
 import {
   isPosternMessage,
   toWireError,
   type FromSmtpProcess,
+  type HubIntelState,
   type ProcessOp,
   type ToSmtpProcess,
 } from './protocol.js'
@@ -24,6 +26,12 @@ export function runSmtpProcess(): void {
   let logger: Logger | undefined
   let stopping: Promise<void> | undefined
   let reloadSettings: (() => Promise<void>) | undefined
+  // The primary sends the hub intelligence state right after `start`, before the gateway
+  // exists: the latest is kept until the intel extension takes it.
+  let hubIntel: HubIntelState | undefined
+  let shareHubIntel: ((state: HubIntelState) => void) | undefined
+  // One notice per turn of the event loop however many messages queued events in it.
+  let queuedNotice = false
 
   const send = (message: FromSmtpProcess) => {
     if (process.connected) process.send?.(message)
@@ -58,6 +66,21 @@ export function runSmtpProcess(): void {
         },
         { background: false },
       ),
+      // After the pipeline: it wraps the pipeline's processor.
+      smtpProcessIntelExtension({
+        onShare: (share) => {
+          shareHubIntel = share
+          if (hubIntel) share(hubIntel)
+        },
+        queued: () => {
+          if (queuedNotice) return
+          queuedNotice = true
+          setImmediate(() => {
+            queuedNotice = false
+            send({ postern: true, type: 'hub-events-queued' })
+          })
+        },
+      }),
     ]
     gateway = await Gateway.create(config, {
       logger,
@@ -120,6 +143,10 @@ export function runSmtpProcess(): void {
             'settings could not be reloaded; the previous ones stay in force',
           ),
         )
+        break
+      case 'hub-intel':
+        hubIntel = message.state
+        shareHubIntel?.(message.state)
         break
       case 'stop':
         void stop('asked by the primary')

@@ -10,6 +10,7 @@ import {
   fromWireError,
   isPosternMessage,
   type FromSmtpProcess,
+  type HubIntelState,
   type ProcessOp,
   type SmtpProcessCalls,
   type ToSmtpProcess,
@@ -59,6 +60,9 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
   private nextCallId = 1
   private stopping = false
   private addresses: Record<string, string> | undefined
+  /** The latest hub intelligence state, for processes that start after it was shared. */
+  private hubIntel: HubIntelState | undefined
+  private readonly hubEventsListeners: (() => void)[] = []
 
   /** What each SMTP process runs with (analysis threads shared out, see `perProcess`). */
   private readonly config: GatewayConfig
@@ -153,6 +157,18 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
     }
   }
 
+  shareHubIntel(hubIntel: HubIntelState): void {
+    this.hubIntel = hubIntel
+    for (const state of this.states.values()) {
+      if (state.worker)
+        this.send(state.worker, { postern: true, type: 'hub-intel', state: hubIntel })
+    }
+  }
+
+  onHubEventsQueued(listener: () => void): void {
+    this.hubEventsListeners.push(listener)
+  }
+
   /** Stops every SMTP process (each drains its sessions and deliveries) and waits for them. */
   async stop(): Promise<void> {
     this.stopping = true
@@ -186,6 +202,10 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
               drain: state.drain,
               config: this.config,
             })
+            // Before its listeners open (the channel keeps order): no message goes unreported.
+            if (this.hubIntel) {
+              this.send(worker, { postern: true, type: 'hub-intel', state: this.hubIntel })
+            }
             break
           case 'ready':
             state.ready = true
@@ -202,6 +222,9 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
             break
           case 'reply':
             this.settle(message.id, message.value, message.error && fromWireError(message.error))
+            break
+          case 'hub-events-queued':
+            for (const listener of this.hubEventsListeners) listener()
             break
         }
       })
