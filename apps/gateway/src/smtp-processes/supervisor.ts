@@ -190,6 +190,15 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
     state.ready = false
     state.startedAt = Date.now()
     const log = this.logger.child({ smtpProcess: `smtp-${slot}`, pid: worker.process.pid })
+    // A message sent just as the process exits meets a closed channel and is reported here
+    // (child_process `send` without a callback): the exit handler settles what was pending; the
+    // primary must not die of it.
+    worker.on('error', (err) =>
+      log.warn(
+        { event: 'GATEWAY_SMTP_PROCESS_IPC_FAILED', err: describeError(err) },
+        'message to an exiting SMTP process not sent',
+      ),
+    )
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: unknown) => {
         if (!isPosternMessage<FromSmtpProcess>(message)) return
