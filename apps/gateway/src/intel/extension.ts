@@ -104,6 +104,7 @@ export function smtpProcessIntelExtension(options: {
       const logger = gateway.logger.child({ component: 'hub-intel' })
       const intel = new HubIntel({
         outbox: new HubOutboxStore(gateway.database.db),
+        // Read at each enqueue: the machine name comes with the primary's state.
         get machine() {
           return state.machine
         },
