@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command, EXIT, InvalidArgumentError, renderTable } from '@postern/cli-kit'
+import { MAX_SMTP_PROCESSES } from '@postern/gateway'
 import {
   delay,
   describeMachine,
@@ -24,7 +25,7 @@ import { ensureHaraka } from './peers/haraka.js'
 import { postfixAvailability } from './peers/postfix.js'
 import { ConfigRejected, posternAvailability, REPO_ROOT, startPostern } from './peers/postern.js'
 import type { Availability, RelayInstance } from './peers/relay.js'
-import type { ScannerEndpoints } from './postern-config.js'
+import type { ScannerEndpoints, SmtpProcessesSetting } from './postern-config.js'
 import {
   idleTable,
   methodNotes,
@@ -36,7 +37,7 @@ import {
   throughputTable,
   type Table,
 } from './render.js'
-import { ROW_IDS, ROWS, type RowDefinition, type RowId } from './rows.js'
+import { ROW_IDS, benchRows, type RowDefinition, type RowId } from './rows.js'
 import { ensureSmtpTools, startSink, startSource, type Sink, type SmtpTools } from './smtp-tools.js'
 import {
   compare,
@@ -65,6 +66,7 @@ interface Options {
   keep: boolean
   workDir: string
   json: boolean
+  smtpProcesses: SmtpProcessesSetting
 }
 
 const positive = (name: string) => (value: string) => {
@@ -105,6 +107,20 @@ const program = new Command('bench:smtp')
     'a note recorded with the results (repeatable), e.g. "preliminary: shared machine"',
     (value: string, previous: string[]) => [...previous, value],
     [] as string[],
+  )
+  .option(
+    '--smtp-processes <n|auto>',
+    "SMTP processes of the Postern rows (the gateway's smtpProcesses): 1 to 31, or auto (one per CPU)",
+    (value: string): SmtpProcessesSetting => {
+      if (value === 'auto') return value
+      const n = Number(value)
+      if (!Number.isInteger(n) || n < 1 || n > MAX_SMTP_PROCESSES)
+        throw new InvalidArgumentError(
+          `--smtp-processes must be 1 to ${MAX_SMTP_PROCESSES} or auto`,
+        )
+      return n
+    },
+    1 as SmtpProcessesSetting,
   )
   .option('--no-install', 'do not install missing peers; report them as not available')
   .option('--no-write', 'do not update docs/benchmarks.md')
@@ -161,7 +177,9 @@ async function measureAll(options: Options, workRoot: string): Promise<number> {
     ['postern-pipeline', postern],
     ['postern-scanners', postern],
   ])
-  const selected = ROWS.filter((row) => !options.only || options.only.includes(row.id))
+  const selected = benchRows(options.smtpProcesses).filter(
+    (row) => !options.only || options.only.includes(row.id),
+  )
   const scanners = await startScannersFor(selected, availability, workRoot)
   const labels = new Map(selected.map((row) => [row.id, labelOf(row, availability.get(row.id))]))
   const runs = new Map<RowId, RunMeasurement[]>(selected.map((row) => [row.id, []]))

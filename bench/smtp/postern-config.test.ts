@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { validateConfig } from '@postern/core'
-import { gatewayConfigSchema, loadGatewayConfig } from '@postern/gateway'
+import { gatewayConfigSchema, loadGatewayConfig, resolveSmtpProcesses } from '@postern/gateway'
 import { tempDir } from '@postern/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { posternConfig, renderConfigFile, type PosternVariant } from './postern-config.js'
+import { benchRows } from './rows.js'
 
 // The bench's configurations must stay valid for the gateway they measure: a key renamed in
 // apps/gateway/src/config.ts fails here, in npm test, rather than as a "not available" row.
@@ -48,6 +49,31 @@ describe('posternConfig', () => {
         clamav: { enabled: true, address: '127.0.0.1:3310' },
       },
     })
+  })
+
+  it('runs every row in one process unless told how many SMTP processes to run', () => {
+    const processes = (variant: PosternVariant, smtpProcesses?: number | 'auto') =>
+      validateConfig(
+        gatewayConfigSchema,
+        posternConfig(variant, { ...input, ...(smtpProcesses ? { smtpProcesses } : {}) }),
+      ).smtpProcesses
+    for (const variant of ['relay', 'pipeline', 'scanners'] as PosternVariant[]) {
+      expect(processes(variant)).toBe(1)
+      expect(processes(variant, 'auto')).toBe('auto')
+      expect(processes(variant, 4)).toBe(4)
+    }
+  })
+
+  it('says in each Postern row how many processes ran', () => {
+    const conditions = (setting?: number | 'auto') =>
+      benchRows(setting)
+        .filter((row) => row.product === 'Postern')
+        .map((row) => row.conditions)
+    for (const c of conditions()) expect(c).toContain('one process')
+    for (const c of conditions(3)) expect(c).toContain('3 SMTP processes next to a primary')
+    const auto = `${resolveSmtpProcesses('auto')} SMTP process`
+    for (const c of conditions('auto')) expect(c).toContain(auto)
+    for (const c of conditions('auto')) expect(c).toContain('smtpProcesses: auto')
   })
 
   it('needs scanner endpoints for the scanners row', () => {

@@ -2,7 +2,17 @@ import { harakaTemplate, startHaraka } from './peers/haraka.js'
 import { startPostfix } from './peers/postfix.js'
 import { startPostern } from './peers/postern.js'
 import type { RelayInstance, RelayStartContext } from './peers/relay.js'
-import type { ScannerEndpoints } from './postern-config.js'
+import { resolveSmtpProcesses } from '@postern/gateway'
+import type { ScannerEndpoints, SmtpProcessesSetting } from './postern-config.js'
+
+/** How a Postern row says how many processes accepted SMTP (`auto` resolved on this machine). */
+export function processesCondition(setting: SmtpProcessesSetting): string {
+  const count = resolveSmtpProcesses(setting)
+  const given = setting === 'auto' ? ', smtpProcesses: auto' : ''
+  return count === 1 && setting !== 'auto'
+    ? 'one process'
+    : `${count} SMTP process${count === 1 ? '' : 'es'} next to a primary${given}`
+}
 
 /**
  * The rows of the SMTP table. Each Postern row is driven by a configuration file the bench
@@ -33,55 +43,59 @@ export interface RowDefinition {
   start?: (context: RowContext) => Promise<RelayInstance>
 }
 
-export const ROWS: readonly RowDefinition[] = [
-  {
-    id: 'sink',
-    product: 'smtp-sink',
-    conditions: 'alone, no relay: the ceiling of the setup',
-  },
-  {
-    id: 'postfix',
-    product: 'Postfix',
-    conditions: 'defaults, disk queue (one fsync per message), private instance',
-    start: (context) => startPostfix(context),
-  },
-  {
-    id: 'haraka',
-    product: 'Haraka',
-    conditions: 'smtp_forward (writes nothing to disk), defaults: Nagle on',
-    start: async (context) =>
-      startHaraka(context, await harakaTemplate(context.workRoot), { noDelay: false }),
-  },
-  {
-    id: 'haraka-nodelay',
-    product: 'Haraka',
-    conditions: 'smtp_forward, TCP_NODELAY on every socket (bench preload)',
-    start: async (context) =>
-      startHaraka(context, await harakaTemplate(context.workRoot), { noDelay: true }),
-  },
-  {
-    id: 'postern',
-    product: 'Postern',
-    conditions: 'relay, spool fsync before 250 (default), content pipeline off',
-    start: (context) => startPostern(context, { variant: 'relay' }),
-  },
-  {
-    id: 'postern-pipeline',
-    product: 'Postern',
-    conditions:
-      'full pipeline (parse, hashes, authentication, block lists, policies, tracking), rspamd and ClamAV off',
-    start: (context) => startPostern(context, { variant: 'pipeline' }),
-  },
-  {
-    id: 'postern-scanners',
-    product: 'Postern',
-    conditions: 'full pipeline with rspamd and ClamAV on (CPU includes rspamd’s and clamd’s)',
-    start: (context) =>
-      startPostern(context, {
-        variant: 'scanners',
-        ...(context.scanners ? { scanners: context.scanners } : {}),
-      }),
-  },
-]
+/** The rows, the Postern ones running `smtpProcesses` (`--smtp-processes`, default 1). */
+export function benchRows(smtpProcesses: SmtpProcessesSetting = 1): readonly RowDefinition[] {
+  const processes = processesCondition(smtpProcesses)
+  return [
+    {
+      id: 'sink',
+      product: 'smtp-sink',
+      conditions: 'alone, no relay: the ceiling of the setup',
+    },
+    {
+      id: 'postfix',
+      product: 'Postfix',
+      conditions: 'defaults, disk queue (one fsync per message), private instance',
+      start: (context) => startPostfix(context),
+    },
+    {
+      id: 'haraka',
+      product: 'Haraka',
+      conditions: 'smtp_forward (writes nothing to disk), defaults: Nagle on',
+      start: async (context) =>
+        startHaraka(context, await harakaTemplate(context.workRoot), { noDelay: false }),
+    },
+    {
+      id: 'haraka-nodelay',
+      product: 'Haraka',
+      conditions: 'smtp_forward, TCP_NODELAY on every socket (bench preload)',
+      start: async (context) =>
+        startHaraka(context, await harakaTemplate(context.workRoot), { noDelay: true }),
+    },
+    {
+      id: 'postern',
+      product: 'Postern',
+      conditions: `relay, ${processes}, spool fsync before 250 (default), content pipeline off`,
+      start: (context) => startPostern(context, { variant: 'relay', smtpProcesses }),
+    },
+    {
+      id: 'postern-pipeline',
+      product: 'Postern',
+      conditions: `full pipeline (parse, hashes, authentication, block lists, policies, tracking), ${processes}, rspamd and ClamAV off`,
+      start: (context) => startPostern(context, { variant: 'pipeline', smtpProcesses }),
+    },
+    {
+      id: 'postern-scanners',
+      product: 'Postern',
+      conditions: `full pipeline with rspamd and ClamAV on, ${processes} (CPU includes rspamd’s and clamd’s)`,
+      start: (context) =>
+        startPostern(context, {
+          variant: 'scanners',
+          smtpProcesses,
+          ...(context.scanners ? { scanners: context.scanners } : {}),
+        }),
+    },
+  ]
+}
 
-export const ROW_IDS = ROWS.map((row) => row.id)
+export const ROW_IDS = benchRows().map((row) => row.id)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { RunMeasurement } from './measure.js'
-import { ROWS, type RowId } from './rows.js'
+import { benchRows, type RowId } from './rows.js'
 import {
   compare,
   evaluateTargets,
@@ -26,7 +26,7 @@ function run(endToEnd: number, extra: Partial<RunMeasurement> = {}): RunMeasurem
 }
 
 function row(id: RowId) {
-  const found = ROWS.find((r) => r.id === id)
+  const found = benchRows().find((r) => r.id === id)
   if (!found) throw new Error(id)
   return found
 }

@@ -8,6 +8,7 @@ import { byteSize, duration } from './config-values.js'
 import { pipelineConfigSchema } from './pipeline/config.js'
 import { relayModuleConfigSchema } from './relay-module/config.js'
 import { remediationConfigSchema } from './remediation/config.js'
+import { MAX_SMTP_PROCESSES } from './smtp-processes/numbering.js'
 
 /**
  * The gateway's configuration: one zod schema, validated once at start (`loadConfig`), frozen
@@ -736,6 +737,19 @@ export const gatewayConfigSchema = z
         "This gateway's number among the cluster nodes sharing one database: its MIDs, ICIDs " +
           'and DCIDs start at nodeNumber × 2^40, so ids stay unique across the cluster and tell ' +
           'which node handled a message. Give every node its own number; 0 for a standalone gateway.',
+      ),
+    smtpProcesses: z
+      .union([z.number().int().min(1).max(MAX_SMTP_PROCESSES), z.literal('auto')])
+      .default(1)
+      .describe(
+        'Processes that accept SMTP (1 to 31, or `auto`: one per CPU). With more than one, a ' +
+          'primary process runs the HTTP API, the cloud connector, retention and the other ' +
+          'single tasks, and forks this many SMTP processes that share the listening sockets ' +
+          '(the kernel spreads the connections). Each has its own spool (`dataDir/spool-N`), ' +
+          'queue, delivery thread and id range (MIDs of SMTP process N start at ' +
+          'nodeNumber × 2^40 + N × 2^35), and answers 250 only after its own fsync; a process ' +
+          'that dies is restarted and recovers its spool. All share the database. 1 keeps ' +
+          'everything in one process.',
       ),
     http: listenAddress('Address of the HTTP API, `/metrics` and `/healthz`.').default(
       '127.0.0.1:8025',

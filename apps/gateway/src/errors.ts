@@ -45,6 +45,11 @@ export const gwErrors = defineErrors('GW', {
     hint: 'Try again in a moment; held messages are never picked up for delivery.',
     status: 409,
   },
+  SMTP_PROCESS_UNAVAILABLE: {
+    message: 'SMTP process {slot} cannot answer right now: {reason}',
+    hint: 'The primary restarts an SMTP process that died (it recovers its own spool): retry in a moment, and check the log for GATEWAY_SMTP_PROCESS_EXITED.',
+    status: 503,
+  },
   TRACKING_MESSAGE_NOT_FOUND: {
     message: 'No tracked message has MID {mid}',
     hint: 'Check the MID; tracking keeps only what its retention allows.',

@@ -36,6 +36,9 @@ import { SmtpListener } from './smtp/listener.js'
 import { ReverseDns } from './smtp/rdns.js'
 import type { SessionPolicy } from './smtp/session-policy.js'
 import { loadTlsFiles, selfSignedTls, type TlsMaterial } from './smtp/tls.js'
+import { ClusterQueue } from './smtp-processes/cluster-queue.js'
+import { processIdRange, spoolDirOf } from './smtp-processes/numbering.js'
+import { smtpProcessesHealth, type SmtpProcessCalls } from './smtp-processes/protocol.js'
 import { Spool } from './spool/spool.js'
 import { TrackingRetention } from './tracking/retention.js'
 import { TrackingWorker } from './tracking/worker.js'
@@ -60,7 +63,23 @@ export interface GatewayOptions {
   extensions?: readonly GatewayExtension[]
   /** Overrides the DNS resolvers (tests). */
   rdns?: ReverseDns
+  /** The part this process plays (`smtpProcesses`); default: the whole gateway in one process. */
+  role?: GatewayRole
 }
+
+/**
+ * What one process of a gateway node does:
+ * - `single`: everything (one process, `smtpProcesses: 1`).
+ * - `primary`: everything but SMTP — the HTTP API, singletons (retention, cloud connector,
+ *   remediation), and its own spool and queue (slot 0) for the mail the API submits.
+ * - `smtp`: one SMTP process (slot 1…31): listeners, its own spool, queue and delivery thread;
+ *   no HTTP listener and no singletons. `drain`: no listeners either, it only delivers what
+ *   its spool holds (a slot beyond a lowered `smtpProcesses`).
+ */
+export type GatewayRole =
+  | { kind: 'single' }
+  | { kind: 'primary'; processes: SmtpProcessCalls }
+  | { kind: 'smtp'; slot: number; drain?: boolean }
 
 /** Where a started gateway listens (real ports when 0 was configured). */
 export interface GatewayAddresses {
@@ -92,6 +111,8 @@ export class Gateway {
   private readonly trackingWorker: TrackingWorker | undefined
   /** Every HTTP route registered (by the core and by extensions), with its access rule. */
   readonly routes: readonly { method: string; url: string; public: boolean; role: string }[]
+  /** Extra health checks (the primary adds one per SMTP process). */
+  private readonly healthChecks: (() => Promise<HealthReport>)[] = []
 
   private constructor(
     readonly config: GatewayConfig,
@@ -100,6 +121,7 @@ export class Gateway {
     readonly queue: DeliveryQueue,
     readonly router: Router,
     readonly http: HttpApp,
+    readonly role: GatewayRole,
     parts: {
       logger: Logger
       clock: Clock
@@ -131,6 +153,8 @@ export class Gateway {
     const logger =
       options.logger ?? createLogger({ level: config.log.level, name: 'postern-gateway' })
     const clock = options.clock ?? systemClock
+    const role = options.role ?? { kind: 'single' }
+    const slot = role.kind === 'smtp' ? role.slot : 0
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
     const metrics = new GatewayMetrics()
 
@@ -144,8 +168,9 @@ export class Gateway {
       const store = new TrackingStore(database.db, database.dialect)
       // Writes go through a worker thread with its own connection (the SMTP event loop never
       // waits for SQLite or builds statements); an in-memory SQLite database has one connection.
+      // The primary of several processes runs no SMTP: its few rows need no thread of their own.
       const worker =
-        database.target.location === ':memory:'
+        database.target.location === ':memory:' || role.kind === 'primary'
           ? undefined
           : await TrackingWorker.start(database.target)
       if (worker) cleanup.push(() => worker.close())
@@ -168,7 +193,7 @@ export class Gateway {
       )
       const spool = await Spool.open(
         {
-          dir: join(config.dataDir, 'spool'),
+          dir: spoolDirOf(config.dataDir, slot),
           segmentSize: config.spool.segmentSize,
           inlineMaxSize: config.spool.inlineMaxSize,
           maxBatchBytes: config.spool.maxBatchBytes,
@@ -186,15 +211,18 @@ export class Gateway {
         },
       )
       cleanup.push(() => spool.close())
-      // A cluster node numbers its messages in its own range of the shared database.
-      const ids = nodeIdRange(config.nodeNumber)
+      // A cluster node numbers its messages in its own range of the shared database, and each
+      // of its processes in its own slot of that range (smtp-processes/numbering.ts).
+      const nodeIds = nodeIdRange(config.nodeNumber)
+      const ids = processIdRange(config.nodeNumber, slot)
       spool.raiseIds({ mid: ids.from, icid: ids.from, dcid: ids.from })
       spool.raiseIds(await store.highestIds(ids))
 
       const router = new Router({
         config,
         allocateDcid: () => spool.allocateDcid(),
-        deliveryThread: true,
+        // The primary of several processes delivers only what the API submits: no thread.
+        deliveryThread: role.kind !== 'primary',
         logger: logger.child({ component: 'delivery' }),
         clock,
       })
@@ -221,7 +249,8 @@ export class Gateway {
           clock,
         })
       const listeners: SmtpListener[] = []
-      for (const listenerConfig of config.listeners) {
+      const listens = role.kind !== 'primary' && !(role.kind === 'smtp' && role.drain)
+      for (const listenerConfig of listens ? config.listeners : []) {
         const own = listenerConfig.tls
         const tls = own.cert && own.key ? await loadTlsFiles(own.cert, own.key) : defaultTls
         if (own.implicit && !tls) {
@@ -274,7 +303,7 @@ export class Gateway {
       })
       auth.install(http)
 
-      const gateway = new Gateway(config, database, spool, queue, router, http, {
+      const gateway = new Gateway(config, database, spool, queue, router, http, role, {
         logger,
         clock,
         metrics,
@@ -288,29 +317,40 @@ export class Gateway {
         routes,
       })
       late.gateway = gateway
-      const retention = new TrackingRetention({
-        store,
-        partitions: new TrackingPartitions(database.db, database.dialect),
-        retentionMs: config.tracking.retention,
-        intervalMs: config.tracking.purgeInterval,
-        range: ids,
-        clock,
-        logger: logger.child({ component: 'tracking-retention' }),
-        onPurged: (messages) => metrics.trackingMessagesPurged.inc(messages),
-      })
-      gateway.onStart(() => retention.start())
-      gateway.onStop(() => retention.stop())
+      if (role.kind !== 'smtp') {
+        // Once per node: the primary purges what every process of the node tracked.
+        const retention = new TrackingRetention({
+          store,
+          partitions: new TrackingPartitions(database.db, database.dialect),
+          retentionMs: config.tracking.retention,
+          intervalMs: config.tracking.purgeInterval,
+          range: nodeIds,
+          clock,
+          logger: logger.child({ component: 'tracking-retention' }),
+          onPurged: (messages) => metrics.trackingMessagesPurged.inc(messages),
+        })
+        gateway.onStart(() => retention.start())
+        gateway.onStop(() => retention.stop())
+      }
+      if (role.kind === 'primary') {
+        metrics.addRemoteSource(() => role.processes.metrics())
+        gateway.addHealthCheck(() => smtpProcessesHealth(role.processes))
+      }
       registerRoutes(http, {
         config,
         auth,
         accounts,
-        queue,
+        // The primary answers for the queues of every process: each MID goes to its owner.
+        queue:
+          role.kind === 'primary'
+            ? new ClusterQueue(queue, role.processes, config.nodeNumber)
+            : queue,
         tracking: store,
         metrics,
         audit,
         health: () => gateway.health(),
       })
-      await auth.ensureInitialAdmin()
+      if (role.kind !== 'smtp') await auth.ensureInitialAdmin()
       for (const extension of options.extensions ?? []) {
         await extension.setup(gateway)
         logger.debug({ event: 'GATEWAY_EXTENSION', extension: extension.name }, 'extension set up')
@@ -352,7 +392,10 @@ export class Gateway {
     return this.addressesValue
   }
 
-  /** Recovers the queue, then listens (SMTP and HTTP). */
+  /**
+   * Recovers the queue, then listens (SMTP and HTTP). An SMTP process of several stops after
+   * SMTP: the primary serves HTTP and writes the CLI's credential and runtime file.
+   */
   async start(): Promise<GatewayAddresses> {
     if (this.started) return this.addresses
     this.started = true
@@ -360,6 +403,19 @@ export class Gateway {
     this.queue.recover(this.spool.entries())
     const smtp: Record<string, HostPort> = {}
     for (const listener of this.listeners) smtp[listener.name] = await listener.start()
+    if (this.role.kind === 'smtp') {
+      this.addressesValue = { smtp, http: parseHostPort(this.config.http) }
+      for (const hook of this.startHooks) await hook()
+      this.logger.info(
+        { event: 'GATEWAY_READY', smtp: formatAddresses(smtp), queued: this.queue.size },
+        'SMTP process ready',
+      )
+      return this.addressesValue
+    }
+    return this.listenHttp(smtp)
+  }
+
+  private async listenHttp(smtp: Record<string, HostPort>): Promise<GatewayAddresses> {
     const { host, port } = parseHostPort(this.config.http)
     try {
       await this.http.listen({ host, port })
@@ -376,13 +432,13 @@ export class Gateway {
     await this.auth.issueLocalCredential(this.config.dataDir)
     await writePrivateFile(
       join(this.config.dataDir, RUNTIME_FILE),
-      `${JSON.stringify({ pid: process.pid, http: formatHostPort(http), smtp: Object.fromEntries(Object.entries(smtp).map(([n, a]) => [n, formatHostPort(a)])) }, null, 2)}\n`,
+      `${JSON.stringify({ pid: process.pid, http: formatHostPort(http), smtp: formatAddresses(smtp) }, null, 2)}\n`,
     )
     for (const hook of this.startHooks) await hook()
     this.logger.info(
       {
         event: 'GATEWAY_READY',
-        smtp: Object.fromEntries(Object.entries(smtp).map(([n, a]) => [n, formatHostPort(a)])),
+        smtp: formatAddresses(smtp),
         http: formatHostPort(http),
         queued: this.queue.size,
       },
@@ -413,7 +469,7 @@ export class Gateway {
     }
     await this.router.close()
     await this.http.close()
-    if (this.started) {
+    if (this.started && this.role.kind !== 'smtp') {
       await this.auth.revokeLocalCredential(this.config.dataDir)
       await rm(join(this.config.dataDir, RUNTIME_FILE), { force: true })
     }
@@ -424,8 +480,13 @@ export class Gateway {
     this.logger.info({ event: 'GATEWAY_STOPPED' }, 'gateway stopped')
   }
 
-  /** `GET /healthz`: the spool accepts writes, the database answers. */
-  async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+  /** A check `health` adds to its own (the SMTP processes, in the primary). */
+  addHealthCheck(check: () => Promise<HealthReport>): void {
+    this.healthChecks.push(check)
+  }
+
+  /** `GET /healthz`: the spool accepts writes, the database answers (in every process). */
+  async health(): Promise<HealthReport> {
     const checks: Record<string, string> = {}
     checks.spool = this.spool.failed ? 'failed: writes refused until restart' : 'ok'
     try {
@@ -436,13 +497,29 @@ export class Gateway {
     }
     checks.tracking = `${this.tracking.writer.pendingRows} rows pending`
     checks.queue = `${this.queue.size} messages`
-    return { ok: checks.spool === 'ok' && checks.database === 'ok', checks }
+    let ok = checks.spool === 'ok' && checks.database === 'ok'
+    for (const check of this.healthChecks) {
+      const more = await check()
+      Object.assign(checks, more.checks)
+      ok &&= more.ok
+    }
+    return { ok, checks }
   }
 
   private sampleStateGauges(): void {
     this.metrics.spoolBytes.set(this.spool.diskUsage().bytes)
     this.metrics.trackingPendingRows.set(this.tracking.writer.pendingRows)
   }
+}
+
+/** What `GET /healthz` reports: ok, and one line per check. */
+export interface HealthReport {
+  ok: boolean
+  checks: Record<string, string>
+}
+
+function formatAddresses(smtp: Record<string, HostPort>): Record<string, string> {
+  return Object.fromEntries(Object.entries(smtp).map(([n, a]) => [n, formatHostPort(a)]))
 }
 
 async function loadTls(config: GatewayConfig): Promise<TlsMaterial | undefined> {

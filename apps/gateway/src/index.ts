@@ -4,7 +4,14 @@ export {
   type GatewayExtension,
   type GatewayOptions,
   type GatewayAddresses,
+  type GatewayRole,
 } from './gateway.js'
+export {
+  MAX_SMTP_PROCESSES,
+  processIdRange,
+  resolveSmtpProcesses,
+  slotOfId,
+} from './smtp-processes/numbering.js'
 export { runGateway, defaultExtensions } from './main.js'
 export * from './config.js'
 export { gwErrors } from './errors.js'

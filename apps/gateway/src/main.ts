@@ -9,6 +9,8 @@ import type { ContentPipelineSetup } from './pipeline/setup.js'
 import { relayModuleExtension } from './relay-module/extension.js'
 import { serveRelayModuleOverTunnel } from './relay-module/tunnel.js'
 import { remediationExtension } from './remediation/extension.js'
+import { resolveSmtpProcesses, spoolSlots } from './smtp-processes/numbering.js'
+import { SmtpProcessSupervisor } from './smtp-processes/supervisor.js'
 
 /**
  * The extensions every running gateway gets. Other areas (content pipeline, remediation,
@@ -55,16 +57,43 @@ export interface RunOptions {
 /**
  * `postern gateway --config FILE`: loads and validates the configuration, starts the gateway,
  * prints where it listens, and stops it cleanly on SIGTERM or SIGINT. Resolves once stopped.
+ * With `smtpProcesses` > 1 this process becomes the primary: it forks the SMTP processes
+ * (smtp-processes/supervisor.ts) once its own part — HTTP API, database migrations,
+ * singletons — is assembled, and stops them (each drains) before itself.
  */
 export async function runGateway(options: RunOptions): Promise<void> {
   const config = loadGatewayConfig(options.configFile, options.env)
-  const logger = createLogger({ level: config.log.level, name: 'postern-gateway' })
+  const processes = resolveSmtpProcesses(config.smtpProcesses)
+  // Spools of SMTP processes beyond the count (it was lowered) are delivered by processes of
+  // their own, so a primary is needed even for one SMTP process until they are empty.
+  const separate = processes > 1 || spoolSlots(config.dataDir).some((slot) => slot > processes)
+  const baseLogger = createLogger({ level: config.log.level, name: 'postern-gateway' })
+  const logger = separate
+    ? baseLogger.child({ node: config.nodeNumber, process: 'primary' })
+    : baseLogger
+  const supervisor = separate
+    ? new SmtpProcessSupervisor(config, processes, logger.child({ component: 'smtp-processes' }))
+    : undefined
   const gateway = await Gateway.create(config, {
     logger,
     extensions: options.extensions ?? defaultExtensions(),
+    ...(supervisor ? { role: { kind: 'primary' as const, processes: supervisor } } : {}),
   })
+  if (supervisor) {
+    // A change made through the API (block lists, policies, settings) reaches every SMTP
+    // process at once, not at its next periodic reload.
+    gateway.http.addHook('onResponse', async (request, reply) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) {
+        supervisor.settingsChanged()
+      }
+    })
+  }
   const stderr = options.stderr ?? process.stderr
   let stopping = false
+  const stopAll = async () => {
+    await supervisor?.stop()
+    await gateway.stop()
+  }
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -73,7 +102,7 @@ export async function runGateway(options: RunOptions): Promise<void> {
       }
       stopping = true
       logger.info({ event: 'GATEWAY_SIGNAL', signal }, 'stopping on signal')
-      gateway.stop().then(resolve, (err: unknown) => {
+      stopAll().then(resolve, (err: unknown) => {
         logger.error({ event: 'GATEWAY_STOP_FAILED', err: describeError(err) }, 'stop failed')
         resolve()
       })
@@ -83,14 +112,20 @@ export async function runGateway(options: RunOptions): Promise<void> {
   })
   try {
     const addresses = await gateway.start()
-    const smtp = Object.entries(addresses.smtp)
-      .map(([name, address]) => `smtp ${name}=${formatHostPort(address)}`)
+    const smtpAddresses = supervisor
+      ? await supervisor.start()
+      : Object.fromEntries(
+          Object.entries(addresses.smtp).map(([name, a]) => [name, formatHostPort(a)]),
+        )
+    const smtp = Object.entries(smtpAddresses)
+      .map(([name, address]) => `smtp ${name}=${address}`)
       .join(', ')
+    const across = supervisor ? ` (${processes} SMTP process${processes === 1 ? '' : 'es'})` : ''
     stderr.write(
-      `postern gateway ready: ${smtp}${smtp ? ', ' : ''}http=${formatHostPort(addresses.http)}\n`,
+      `postern gateway ready: ${smtp}${smtp ? ', ' : ''}http=${formatHostPort(addresses.http)}${across}\n`,
     )
   } catch (err) {
-    await gateway.stop().catch(() => undefined)
+    await stopAll().catch(() => undefined)
     throw err
   }
   await stopped

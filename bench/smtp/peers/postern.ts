@@ -7,6 +7,7 @@ import {
   renderConfigFile,
   type PosternVariant,
   type ScannerEndpoints,
+  type SmtpProcessesSetting,
 } from '../postern-config.js'
 import type { Availability, RelayInstance, RelayStartContext } from './relay.js'
 
@@ -42,6 +43,8 @@ export async function posternAvailability(version: string): Promise<Availability
 export interface PosternStartOptions {
   variant: PosternVariant
   scanners?: ScannerEndpoints
+  /** The gateway's `smtpProcesses` (default 1). */
+  smtpProcesses?: SmtpProcessesSetting
   /** A node of a gateway cluster: the shared PostgreSQL database and this node's number. */
   cluster?: { database: string; nodeNumber: number }
 }
@@ -71,6 +74,7 @@ export async function startPostern(
         smtpPort: 0,
         httpPort: 0,
         sinkPort: context.sinkPort,
+        smtpProcesses: options.smtpProcesses ?? 1,
         ...(options.scanners ? { scanners: options.scanners } : {}),
       }),
       ...options.cluster,

@@ -3,9 +3,9 @@ import { httpErrors, type HttpApp } from '@postern/http'
 import { API_ROLES, type ApiAccountStore, type AuditLog, type TrackingStore } from '@postern/store'
 import type { GatewayConfig } from '../config.js'
 import { parseDuration } from '../config.js'
-import type { DeliveryQueue } from '../delivery/queue.js'
 import { gwErrors } from '../errors.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
+import type { QueueOperations } from '../smtp-processes/cluster-queue.js'
 import type { ApiAuth, Principal } from './auth.js'
 import { recipientView } from './tracking-views.js'
 
@@ -13,7 +13,7 @@ export interface ApiDeps {
   config: GatewayConfig
   auth: ApiAuth
   accounts: ApiAccountStore
-  queue: DeliveryQueue
+  queue: QueueOperations
   tracking: TrackingStore
   metrics: GatewayMetrics
   audit: AuditLog
@@ -498,7 +498,7 @@ export function registerRoutes(app: HttpApp, deps: ApiDeps): void {
         response: { 200: z.object({ retried: z.number() }) },
       },
     },
-    async () => ({ retried: queue.flush() }),
+    async () => ({ retried: await queue.flush() }),
   )
 
   // --- Message tracking ----------------------------------------------------------------------

@@ -52,6 +52,7 @@ export class BlocklistService {
   private nextExpiry = Number.POSITIVE_INFINITY
   private timer: NodeJS.Timeout | undefined
   private refreshing: Promise<void> | undefined
+  private readonly changeListeners: (() => void)[] = []
   private readonly clock: Clock
   private readonly logger: Logger
 
@@ -79,6 +80,14 @@ export class BlocklistService {
   stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
+  }
+
+  /**
+   * `listener` runs after each change made through this service (whoever asked: API, hub, CLI,
+   * policy), so other processes sharing the database can be told before their next refresh.
+   */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener)
   }
 
   /** The compiled lists (synchronous: used on the hot path). */
@@ -150,7 +159,7 @@ export class BlocklistService {
         expiresAt: entry.expiresAt,
       },
     )
-    await this.refresh()
+    await this.changed()
     return entry
   }
 
@@ -166,7 +175,7 @@ export class BlocklistService {
         value: entry.value,
       },
     )
-    await this.refresh()
+    await this.changed()
     return entry
   }
 
@@ -212,7 +221,7 @@ export class BlocklistService {
     if (result.created) {
       this.blocked.set(normalised, result.sender)
       await this.audit(actor, 'sender.block', { type: 'sender', id: normalised }, { reason, mid })
-      await this.refresh()
+      await this.changed()
     }
     return result
   }
@@ -230,12 +239,18 @@ export class BlocklistService {
         reason: removed.reason,
       },
     )
-    await this.refresh()
+    await this.changed()
     return removed
   }
 
   blockedSenders(): Promise<BlockedSender[]> {
     return this.store.blockedSenders()
+  }
+
+  /** After a change here: this process's lists now, other processes' through the listeners. */
+  private async changed(): Promise<void> {
+    await this.refresh()
+    for (const listener of this.changeListeners) listener()
   }
 
   private async audit(

@@ -53,6 +53,7 @@ export class CloudConnector {
   private registered = false
   private lastReported = ''
   private flushWaiting: Promise<void> | null = null
+  private readonly withHubListeners: (() => void)[] = []
   private readonly logger: Logger
   private readonly outbox: HubOutboxStore
 
@@ -105,6 +106,11 @@ export class CloudConnector {
     return this.registered
   }
 
+  /** `listener` runs whenever `withHub` changes (the SMTP processes of the node follow it). */
+  onWithHubChange(listener: () => void): void {
+    this.withHubListeners.push(listener)
+  }
+
   get tunnelStatus(): TunnelClientStatus | null {
     return this.client?.status ?? null
   }
@@ -121,7 +127,10 @@ export class CloudConnector {
     const registration = await this.deps.cloud.registration()
     this.threatResponse = settings.threatResponse
     const wanted = settings.enabled && registration !== undefined
-    this.registered = wanted
+    if (wanted !== this.registered) {
+      this.registered = wanted
+      for (const listener of this.withHubListeners) listener()
+    }
     if (!wanted) {
       await this.stopClient()
       return

@@ -22,6 +22,7 @@ import {
   watchKey,
   watchedIn,
   type IntelEvent,
+  type Observable,
 } from './detections.js'
 
 export interface HubIntelDeps {
@@ -47,12 +48,18 @@ export interface HubIntelDeps {
  */
 export class HubIntel {
   private watched: ReadonlySet<string> = new Set()
+  private watchedObservables: readonly Observable[] = []
 
   constructor(private readonly deps: HubIntelDeps) {}
 
   /** How many observables the hub asked this gateway to watch. */
   get watchedCount(): number {
     return this.watched.size
+  }
+
+  /** The observables the hub asked this gateway to watch (as it sent them). */
+  get watchlist(): readonly Observable[] {
+    return this.watchedObservables
   }
 
   /** Wraps the message processor: after each message, queues what the hub must hear of. */
@@ -113,6 +120,7 @@ export class HubIntel {
   async setWatchlist(body: unknown): Promise<{ watched: number }> {
     const { observables } = intelWatchlist.parse(body)
     this.watched = new Set(observables.map(watchKey))
+    this.watchedObservables = observables
     this.deps.logger.info(
       { event: 'HUB_WATCHLIST_RECEIVED', watched: this.watched.size },
       'watched observables received from the hub',

@@ -1,4 +1,14 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client'
+
+/** One process's metrics as prom-client's JSON (what `AggregatorRegistry.aggregate` sums). */
+export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>
 
 /**
  * The gateway's Prometheus metrics (`GET /metrics`). One registry per gateway instance, so
@@ -129,6 +139,7 @@ export class GatewayMetrics {
   }
 
   private readonly samplers: (() => void)[] = []
+  private readonly remoteSources: (() => Promise<MetricsSnapshot[]>)[] = []
 
   /**
    * Runs `sample` before each scrape: gauges of state that changes without an event (rows
@@ -138,8 +149,27 @@ export class GatewayMetrics {
     this.samplers.push(sample)
   }
 
-  async render(): Promise<{ contentType: string; body: string }> {
+  /**
+   * Metrics of other processes added to this one's on every scrape (the primary adds its SMTP
+   * processes'): counters and histograms are summed, as prom-client's cluster aggregation does.
+   */
+  addRemoteSource(source: () => Promise<MetricsSnapshot[]>): void {
+    this.remoteSources.push(source)
+  }
+
+  /** This process's metrics as JSON, for the primary to aggregate. */
+  async snapshot(): Promise<MetricsSnapshot> {
     for (const sample of this.samplers) sample()
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() }
+    return this.registry.getMetricsAsJSON()
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    if (this.remoteSources.length === 0) {
+      for (const sample of this.samplers) sample()
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() }
+    }
+    const remote = await Promise.all(this.remoteSources.map((source) => source()))
+    const all = AggregatorRegistry.aggregate([await this.snapshot(), ...remote.flat()])
+    return { contentType: this.registry.contentType, body: await all.metrics() }
   }
 }

@@ -82,7 +82,10 @@ export const pipelineConfigSchema = z
     workers: z
       .union([z.literal('auto'), z.number().int().min(1).max(64)])
       .default('auto')
-      .describe('Analysis worker threads; `auto` is the number of CPUs minus one (at least 1).'),
+      .describe(
+        'Analysis worker threads; `auto` is the number of CPUs minus one (at least 1), shared ' +
+          'out between the SMTP processes when `smtpProcesses` is more than 1.',
+      ),
     jobsPerWorker: z
       .number()
       .int()

@@ -9,9 +9,12 @@ import { startContentPipeline, type ContentPipelineSetup } from './setup.js'
  * policies), the SMTP-time block list policy, the quarantine, block list and analysis routes
  * of the API, quarantine releases and notifications through the delivery queue, and a stop
  * hook. With `pipeline.enabled: false` the gateway keeps its pass-through processor.
+ * `background: false` (the SMTP processes of a multi-process gateway) leaves the quarantine's
+ * sweeps and resumed releases to the primary, which runs them once for the node.
  */
 export function contentPipelineExtension(
   onReady?: (setup: ContentPipelineSetup) => void,
+  options: { background?: boolean } = {},
 ): GatewayExtension {
   return {
     name: 'content-pipeline',
@@ -35,6 +38,7 @@ export function contentPipelineExtension(
         metricsRegistry: gateway.metrics.registry,
         clock: gateway.clock,
         logger: gateway.logger.child({ component: 'content' }),
+        background: options.background ?? true,
         releaseQueue: {
           release: async (message) => {
             const releasedAs = await gateway.queue.submit({
@@ -64,6 +68,10 @@ export function contentPipelineExtension(
         },
       })
       gateway.setMessageProcessor(new ContentProcessor(setup.pipeline))
+      const role = gateway.role
+      // A block the primary applies (API, hub push, relay module) holds in every SMTP process
+      // at once, not at their next periodic reload.
+      if (role.kind === 'primary') setup.blocklists.onChange(() => role.processes.settingsChanged())
       if (config.blocklists.enabled && config.blocklists.refuseAtSmtp) {
         gateway.addSessionPolicy(new BlocklistSessionPolicy(setup.blocklists))
       }

@@ -55,6 +55,11 @@ export interface ContentPipelineDeps {
   metricsRegistry?: Registry | null
   clock?: Clock
   logger?: Logger
+  /**
+   * Run the quarantine's retention sweeps and resume interrupted releases (default). Off in
+   * the SMTP processes of a multi-process gateway: the primary does it once for all.
+   */
+  background?: boolean
 }
 
 /** Everything the pipeline is made of, for the gateway to wire into SMTP, the API and the CLI. */
@@ -209,8 +214,10 @@ export async function startContentPipeline(
     started.push(blocklists)
     await knowledge.start()
     started.push(knowledge)
-    await quarantine.start()
-    started.push(quarantine)
+    if (deps.background !== false) {
+      await quarantine.start()
+      started.push(quarantine)
+    }
   } catch (err) {
     await close()
     throw err
