@@ -79,20 +79,7 @@ describe.each(BACKENDS)('doveadm HTTP API remediation on %s', (dialect) => {
         },
         analyst,
       )
-      await profiles.create(
-        {
-          name: 'imap',
-          kind: 'imap',
-          settings: {
-            host: dovecot.host,
-            port: dovecot.imapPort,
-            security: 'none',
-            masterUser: dovecot.master.user,
-          },
-          secrets: { masterPassword: dovecot.master.password },
-        },
-        analyst,
-      )
+      await profiles.create(dovecot.imapProfile('imap', []), analyst)
       await profiles.create(
         {
           name: 'chain',

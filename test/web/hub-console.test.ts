@@ -222,18 +222,11 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
     )
     expect(
       (
-        await gateway.api('POST', '/api/v1/remediation/profiles', {
-          name: 'dovecot',
-          kind: 'imap',
-          domains: ['corp.example'],
-          settings: {
-            host: dovecot.host,
-            port: dovecot.imapPort,
-            security: 'none',
-            masterUser: dovecot.master.user,
-          },
-          secrets: { masterPassword: dovecot.master.password },
-        })
+        await gateway.api(
+          'POST',
+          '/api/v1/remediation/profiles',
+          dovecot.imapProfile('dovecot', ['corp.example']),
+        )
       ).status,
     ).toBe(201)
     await api('POST', '/iroh/iroh-int/module-instance', {
