@@ -3,11 +3,12 @@ import { Readable } from 'node:stream'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createLogger, describeError } from '@postern/core'
 import { SmtpTransport } from './smtp-transport.js'
-import type {
-  DeliveryThreadData,
-  FromDeliveryThread,
-  ToDeliveryThread,
-  WireRequest,
+import {
+  MessageBatcher,
+  type DeliveryThreadData,
+  type FromDeliveryThread,
+  type ToDeliveryThread,
+  type WireRequest,
 } from './thread-protocol.js'
 import { allRecipients, oneLine, type DeliveryRequest } from './transport.js'
 
@@ -21,7 +22,8 @@ import { allRecipients, oneLine, type DeliveryRequest } from './transport.js'
  */
 const port = parentPort
 if (!port) throw new Error('the delivery thread must run in a worker thread')
-const post = (message: FromDeliveryThread): void => port.postMessage(message)
+const outbox = new MessageBatcher<FromDeliveryThread>((messages) => port.postMessage(messages))
+const post = (message: FromDeliveryThread): void => outbox.post(message)
 
 const { logLevel } = workerData as DeliveryThreadData
 const logger = createLogger({
@@ -62,7 +64,11 @@ async function* streamFile(prefix: Buffer, path: string): AsyncGenerator<Buffer>
   for await (const chunk of createReadStream(path)) yield chunk as Buffer
 }
 
-port.on('message', (message: ToDeliveryThread) => {
+port.on('message', (messages: ToDeliveryThread[]) => {
+  for (const message of messages) handle(message)
+})
+
+function handle(message: ToDeliveryThread): void {
   switch (message.kind) {
     case 'destination': {
       const { destination } = message
@@ -102,4 +108,4 @@ port.on('message', (message: ToDeliveryThread) => {
         .then(() => post({ kind: 'closed' }))
       return
   }
-})
+}

@@ -3,7 +3,7 @@ import { describeError, systemClock, type Clock, type Logger } from '@postern/co
 import type { MessageStatus, RecipientStatus } from '@postern/store'
 import type { GatewayConfig } from '../config.js'
 import { gwErrors } from '../errors.js'
-import type { GatewayMetrics } from '../metrics/metrics.js'
+import { byLabel, type GatewayMetrics } from '../metrics/metrics.js'
 import type {
   AcceptedMessage,
   MessageProcessor,
@@ -108,9 +108,25 @@ export class DeliveryQueue {
   private readonly clock: Clock
   private readonly logger: Logger
 
+  /** Delivery metrics by result, resolved once (prom-client hashes labels on every call). */
+  private readonly deliveryMetrics: (result: string) => {
+    count: { inc(): void }
+    duration: { observe(seconds: number): void }
+  }
+
   constructor(private readonly deps: QueueDeps) {
     this.clock = deps.clock ?? systemClock
     this.logger = deps.logger
+    const { metrics } = deps
+    // Read when scraped: states change several times per message.
+    metrics.sampleOnScrape(() => {
+      for (const [state, count] of Object.entries(this.counts))
+        metrics.queueDepth.set({ state }, count)
+    })
+    this.deliveryMetrics = byLabel((result) => ({
+      count: metrics.deliveries.labels(result),
+      duration: metrics.deliveryDuration.labels(result),
+    }))
   }
 
   get size(): number {
@@ -319,7 +335,6 @@ export class DeliveryQueue {
     this.counts[item.state]--
     this.counts[state]++
     item.state = state
-    this.deps.metrics.queueDepth.set({ state: item.state }, this.counts[item.state])
   }
 
   private run(item: QueueItem): void {
@@ -431,11 +446,12 @@ export class DeliveryQueue {
     }
     const outcomes = [...result.recipients] as RecipientOutcome[]
     // A result that delivers the message as received to every recipient changes nothing a
-    // restart could get wrong (processing it again gives the same deliveries), so delivery does
-    // not wait for its record to reach the disk; any other result is durable first.
+    // restart could get wrong (processing it again gives the same deliveries), so it is not
+    // written; any other result is durable before delivery starts.
     const plain =
       (result.variants?.length ?? 0) === 0 && outcomes.every((o) => o.action === 'deliver')
-    await this.deps.spool.storeProcessed(entry, outcomes, result.variants ?? [], { wait: !plain })
+    if (plain) this.deps.spool.noteProcessed(entry, outcomes)
+    else await this.deps.spool.storeProcessed(entry, outcomes, result.variants ?? [])
     this.cacheVariants(item, result.variants)
     this.recordProcessed(item, processor.name, outcomes, result)
     this.setState(item, 'active')
@@ -501,7 +517,7 @@ export class DeliveryQueue {
                 ...(outcome.action === 'quarantine' ? { quarantine: outcome.quarantine } : {}),
               },
       })
-      this.deps.metrics.deliveries.inc({ result: status })
+      this.deliveryMetrics(status).count.inc()
     })
   }
 
@@ -590,8 +606,9 @@ export class DeliveryQueue {
             reply: '451 4.3.0 no result',
             enhanced: '4.3.0',
           }
-          this.deps.metrics.deliveries.inc({ result: result.status })
-          this.deps.metrics.deliveryDuration.observe({ result: result.status }, seconds)
+          const metrics = this.deliveryMetrics(result.status)
+          metrics.count.inc()
+          metrics.duration.observe(seconds)
           const at = now()
           this.deps.tracking.event({
             at,
@@ -682,7 +699,7 @@ export class DeliveryQueue {
           at: now(),
           lastReply: f.diagnostic,
         })
-        if (f.target.kind === 'bounce') this.deps.metrics.deliveries.inc({ result: 'bounced' })
+        if (f.target.kind === 'bounce') this.deliveryMetrics('bounced').count.inc()
       }
     }
     const finished = expire || deferred.length === 0
@@ -709,7 +726,6 @@ export class DeliveryQueue {
   private forget(item: QueueItem): void {
     if (!this.items.delete(item.entry.meta.mid)) return
     this.counts[item.state]--
-    this.deps.metrics.queueDepth.set({ state: item.state }, this.counts[item.state])
     item.version++
     this.dropBody(item)
   }

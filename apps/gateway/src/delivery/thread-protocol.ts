@@ -32,3 +32,26 @@ export type FromDeliveryThread =
 export interface DeliveryThreadData {
   logLevel: string
 }
+
+/**
+ * Messages for the other side of a thread boundary, sent as one array per turn of the event
+ * loop: under load a turn dispatches or finishes many deliveries, and every `postMessage` costs
+ * a serialisation on this side and a wake-up and an event on the other (both threads run at
+ * their limit in a busy relay). A message waits at most until the end of the current turn.
+ */
+export class MessageBatcher<T> {
+  private outbox: T[] = []
+
+  constructor(private readonly send: (messages: T[]) => void) {}
+
+  post(message: T): void {
+    if (this.outbox.length === 0) setImmediate(this.flush)
+    this.outbox.push(message)
+  }
+
+  private readonly flush = (): void => {
+    const messages = this.outbox
+    this.outbox = []
+    this.send(messages)
+  }
+}

@@ -3,7 +3,12 @@ import { Worker } from 'node:worker_threads'
 import { describeError, type Logger } from '@postern/core'
 import { joinSharedBody } from '../spool/shared-body.js'
 import type { SmtpDestination } from './smtp-transport.js'
-import type { FromDeliveryThread, ToDeliveryThread, WireRequest } from './thread-protocol.js'
+import {
+  MessageBatcher,
+  type FromDeliveryThread,
+  type ToDeliveryThread,
+  type WireRequest,
+} from './thread-protocol.js'
 import {
   allRecipients,
   oneLine,
@@ -34,6 +39,8 @@ const CLOSE_GRACE_MS = 5_000
  */
 export class DeliveryThread {
   private worker: Worker | undefined
+  /** Messages for the current thread, sent once per turn of the loop (never to its successor). */
+  private outbox: MessageBatcher<ToDeliveryThread> | undefined
   private readonly pending = new Map<number, Pending>()
   /** Destinations the current thread knows (it is told each one once). */
   private readonly destinations = new Set<string>()
@@ -84,8 +91,8 @@ export class DeliveryThread {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, CLOSE_GRACE_MS)
       timer.unref()
-      worker.on('message', (message: FromDeliveryThread) => {
-        if (message.kind !== 'closed') return
+      worker.on('message', (messages: FromDeliveryThread[]) => {
+        if (!messages.some((message) => message.kind === 'closed')) return
         clearTimeout(timer)
         resolve()
       })
@@ -99,7 +106,7 @@ export class DeliveryThread {
   }
 
   private post(message: ToDeliveryThread): void {
-    this.worker?.postMessage(message)
+    this.outbox?.post(message)
   }
 
   private ensureWorker(): Worker {
@@ -110,7 +117,9 @@ export class DeliveryThread {
       workerData: { logLevel: this.options.logger.level },
       execArgv: [],
     })
-    worker.on('message', (message: FromDeliveryThread) => this.onMessage(worker, message))
+    worker.on('message', (messages: FromDeliveryThread[]) => {
+      for (const message of messages) this.onMessage(worker, message)
+    })
     worker.on('error', (err) => {
       this.options.logger.error(
         { event: 'DELIVERY_THREAD_ERROR', err: err.message },
@@ -120,6 +129,7 @@ export class DeliveryThread {
     worker.on('exit', (code) => this.onExit(worker, code))
     worker.unref()
     this.worker = worker
+    this.outbox = new MessageBatcher((messages) => worker.postMessage(messages))
     return worker
   }
 
@@ -147,6 +157,7 @@ export class DeliveryThread {
   private onExit(worker: Worker, code: number): void {
     if (this.worker !== worker) return
     this.worker = undefined
+    this.outbox = undefined
     this.destinations.clear()
     if (this.pending.size === 0) return
     if (!this.closing) {

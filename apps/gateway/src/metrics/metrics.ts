@@ -11,6 +11,19 @@ import {
 export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>
 
 /**
+ * What `resolve` gives for a label value, resolved once per value: the children of a labelled
+ * metric on a hot path (prom-client hashes the label object on every `inc({ … })`).
+ */
+export function byLabel<T>(resolve: (value: string) => T): (value: string) => T {
+  const children = new Map<string, T>()
+  return (value) => {
+    let child = children.get(value)
+    if (child === undefined) children.set(value, (child = resolve(value)))
+    return child
+  }
+}
+
+/**
  * The gateway's Prometheus metrics (`GET /metrics`). One registry per gateway instance, so
  * that tests and several gateways in one process do not share counters. Other areas register
  * their own metrics on `registry`.

@@ -18,7 +18,7 @@ import type {
 } from 'smtp-server'
 import type { HatRule, ListenerConfig } from '../config.js'
 import { gwErrors } from '../errors.js'
-import type { GatewayMetrics } from '../metrics/metrics.js'
+import { byLabel, type GatewayMetrics } from '../metrics/metrics.js'
 import type { BodySink } from '../spool/body-sink.js'
 import { joinSharedBody } from '../spool/shared-body.js'
 import type { Spool } from '../spool/spool.js'
@@ -118,6 +118,7 @@ export class SmtpListener {
     accepted: Record<Direction, { inc(): void }>
     bytes: { inc(n: number): void }
     session(group: string): { inc(): void }
+    rejected(reason: string): { inc(): void }
   }
 
   constructor(
@@ -127,7 +128,6 @@ export class SmtpListener {
     this.clock = deps.clock ?? systemClock
     this.logger = deps.logger.child({ listener: config.name })
     const metrics = deps.metrics
-    const sessionCounters = new Map<string, { inc(): void }>()
     this.counters = {
       active: metrics.activeSessions.labels(config.name),
       accepted: {
@@ -135,12 +135,8 @@ export class SmtpListener {
         outgoing: metrics.accepted.labels(config.name, 'outgoing'),
       },
       bytes: metrics.acceptedBytes.labels(config.name),
-      session: (group) => {
-        let counter = sessionCounters.get(group)
-        if (!counter)
-          sessionCounters.set(group, (counter = metrics.sessions.labels(config.name, group)))
-        return counter
-      },
+      session: byLabel((group) => metrics.sessions.labels(config.name, group)),
+      rejected: byLabel((reason) => metrics.rejected.labels(config.name, reason)),
     }
     this.hat = new HostAccessTable(config.hat)
     this.rat = new RecipientAccessTable(config.rat)
@@ -207,6 +203,9 @@ export class SmtpListener {
       },
     )
     this.server.on('error', (err: Error & { code?: string }) => {
+      // A reset by the client is routine (many close right after QUIT): describe it only when
+      // someone reads debug lines.
+      if (!this.logger.isLevelEnabled('debug')) return
       this.logger.debug(
         { event: 'SMTP_CONNECTION_ERROR', err: describeError(err), code: err.code },
         'connection error',
@@ -289,7 +288,7 @@ export class SmtpListener {
   }
 
   private closeOverdue(connection: PosternConnection, key: SmtpReplyKey): void {
-    this.deps.metrics.rejected.inc({ listener: this.config.name, reason: key })
+    this.counters.rejected(key).inc()
     const state = connection.state as SessionState | undefined
     if (state) {
       this.deps.tracking.event({
@@ -312,7 +311,7 @@ export class SmtpListener {
     if (!state || !tx || tx.finished) return undefined
     if (this.deps.spool.space.hasRoomFor(tx.declaredSize)) return undefined
     const problem = reply('SPOOL_FULL')
-    this.deps.metrics.rejected.inc({ listener: this.config.name, reason: problem.key })
+    this.counters.rejected(problem.key).inc()
     tx.events.push({
       at: this.clock.now(),
       mid: tx.mid,
@@ -347,7 +346,7 @@ export class SmtpListener {
     this.counters.active.inc()
     const details: Record<string, unknown> = { listener: this.config.name, ip, port: state.port }
     const refuse = (key: SmtpReplyKey, extra: Record<string, unknown> = {}): Admission => {
-      this.deps.metrics.rejected.inc({ listener: this.config.name, reason: key })
+      this.counters.rejected(key).inc()
       this.deps.tracking.event({
         at: now,
         icid,
@@ -368,7 +367,7 @@ export class SmtpListener {
     const rule = match.rule
     const group = { senderGroup: rule.senderGroup, policy: rule.policy }
     if (rule.policy === 'TCPREFUSE') {
-      this.deps.metrics.rejected.inc({ listener: this.config.name, reason: 'TCPREFUSE' })
+      this.counters.rejected('TCPREFUSE').inc()
       this.deps.tracking.event({
         at: now,
         icid,
@@ -398,7 +397,7 @@ export class SmtpListener {
 
   private earlyTalker(connection: PosternConnection): void {
     const state = connection.state as SessionState | undefined
-    this.deps.metrics.rejected.inc({ listener: this.config.name, reason: 'PREGREET_VIOLATION' })
+    this.counters.rejected('PREGREET_VIOLATION').inc()
     if (!state) return
     this.deps.tracking.event({
       at: this.clock.now(),
@@ -447,7 +446,7 @@ export class SmtpListener {
     const ok = await verifyPassword(auth.password ?? '', user?.passwordHash ?? DUMMY_HASH)
     const at = this.clock.now()
     if (!user || !ok || !auth.password) {
-      this.deps.metrics.rejected.inc({ listener: this.config.name, reason: 'AUTH_FAILED' })
+      this.counters.rejected('AUTH_FAILED').inc()
       if (state) {
         this.deps.tracking.event({
           at,
@@ -619,7 +618,7 @@ export class SmtpListener {
     params: Record<string, string | number> = {},
     count = true,
   ): SmtpReplyError {
-    this.deps.metrics.rejected.inc({ listener: this.config.name, reason: key })
+    this.counters.rejected(key).inc()
     if (count && state.tx) {
       state.tx.events.push({
         at: this.clock.now(),
@@ -698,7 +697,7 @@ export class SmtpListener {
     const now = this.clock.now()
     if (result.problem) {
       await sink.discard()
-      this.deps.metrics.rejected.inc({ listener: this.config.name, reason: result.problem.key })
+      this.counters.rejected(result.problem.key).inc()
       tx.events.push({
         at: now,
         mid: tx.mid,

@@ -248,31 +248,24 @@ export class Spool {
     return entry
   }
 
-  /**
-   * Records the pipeline's result. With `wait` (the default) it resolves once the record is
-   * durable; without, it resolves at once and the record rides the next commit (records are
-   * appended in order, so anything later that is durable implies this one is).
-   */
+  /** Records the pipeline's result; resolves once the record is durable. */
   async storeProcessed(
     entry: SpoolEntry,
     outcomes: RecipientOutcome[],
     variants: readonly Buffer[],
-    options: { wait?: boolean } = {},
   ): Promise<void> {
     const record = this.encodeProcessed(entry.meta.mid, { outcomes, variants })
-    const written = this.enqueue(entry.meta.mid, [record], false)
-    if (options.wait === false) {
-      entry.processed = { outcomes, variants: [] }
-      written.catch((err: unknown) =>
-        this.logger.error(
-          { event: 'SPOOL_WRITE_FAILED', mid: entry.meta.mid, err: describeError(err) },
-          'pipeline result not spooled; the message will be processed again after a restart',
-        ),
-      )
-      return
-    }
-    const [position] = await written
+    const [position] = await this.enqueue(entry.meta.mid, [record], false)
     entry.processed = { outcomes, variants: this.variantRefs(record, position, variants) }
+  }
+
+  /**
+   * Notes a result that delivers the message as received to every recipient, in memory only:
+   * it needs no record, since after a restart the message is processed again and that gives the
+   * same deliveries. A pure relay thus writes two records per message (message, done).
+   */
+  noteProcessed(entry: SpoolEntry, outcomes: RecipientOutcome[]): void {
+    entry.processed = { outcomes, variants: [] }
   }
 
   /** Records finished delivery targets (so that a restart does not deliver them again). */
