@@ -149,13 +149,14 @@ describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
     })
     batch.extra.push({
       table: 'message_urls',
-      rows: mids.map((mid) => ({
+      rows: mids.map((mid, i) => ({
         mid,
         idx: 0,
         url: 'https://purge.example/',
         host: 'purge.example',
         domain: 'purge.example',
         sources: 'text',
+        received_at: 10_000 * (i + 1),
       })),
     })
     await store.writeBatch(batch)
@@ -225,12 +226,14 @@ describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
         at: 1,
       })
     }
+    // Rows of the first message's attachments (message() received it at 1 000 + MID).
+    const firstRow = { mid: mids[0], received_at: 1_000 + (mids[0] as number) }
     batch.extra.push({
       table: 'message_attachments',
       rows: [
-        { mid: mids[0], idx: 0, part: '1', filename: text(1), size: 5, encrypted: 1, macros: 1 },
+        { ...firstRow, idx: 0, part: '1', filename: text(1), size: 5, encrypted: 1, macros: 1 },
         // A column left undefined: such rows are written by the query builder, as before.
-        { mid: mids[0], idx: 1, part: '2', filename: undefined, size: 6, encrypted: 0, macros: 0 },
+        { ...firstRow, idx: 1, part: '2', filename: undefined, size: 6, encrypted: 0, macros: 0 },
       ],
     })
     await store.writeBatch(batch)
@@ -286,7 +289,7 @@ describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
       table: 'message_attachments',
       rows: [
         {
-          mid: mids[0],
+          ...firstRow,
           idx: 0,
           part: 'again',
           filename: 'other',
