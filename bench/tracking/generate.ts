@@ -121,16 +121,16 @@ export async function generateBatch(
       case when n % 211 = 0 then 1 else 0 end, case when n % 50 = 0 then 1 else 0 end,
       case when n % 997 = 0 or n % 101 = 0 then 1 else 0 end ${source}`.execute(db)
   const site = sql.raw(`'site' || ((n * 13) % ${SITES}) || '.test'`)
-  await sql`${seq} insert into message_urls (mid, idx, url, host, domain, sources)
-    select n, 0, 'https://' || ${site} || '/p/' || (n % 1000), ${site}, ${site}, 'html' ${source} where n % 3 = 0`.execute(
+  await sql`${seq} insert into message_urls (mid, idx, url, host, domain, sources, received_at)
+    select n, 0, 'https://' || ${site} || '/p/' || (n % 1000), ${site}, ${site}, 'html', ${receivedAt} ${source} where n % 3 = 0`.execute(
     db,
   )
   const sha =
     dialect === 'sqlite'
       ? sql.raw(`printf('%016x%016x%016x%016x', n * 2654435761, n * 40503, n * 97, n)`)
       : sql.raw(`md5(n::text) || md5((n * 7)::text)`)
-  await sql`${seq} insert into message_attachments (mid, idx, part, filename, declared_type, sniffed_type, extension, size, sha256)
-    select n, 0, '2', 'doc' || (n % 5000) || '.pdf', 'application/pdf', 'application/pdf', 'pdf', 20000, ${sha} ${source} where n % 10 = 0`.execute(
+  await sql`${seq} insert into message_attachments (mid, idx, part, filename, declared_type, sniffed_type, extension, size, sha256, received_at)
+    select n, 0, '2', 'doc' || (n % 5000) || '.pdf', 'application/pdf', 'application/pdf', 'pdf', 20000, ${sha}, ${receivedAt} ${source} where n % 10 = 0`.execute(
     db,
   )
 }

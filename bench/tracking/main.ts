@@ -28,6 +28,7 @@ import { createTestDatabase, testPostgresAdminUrl } from '@postern/store/testing
 import { percentile, writeSection } from '../lib/index.js'
 import { explainingDatabase, type LookupCost, type StatementCost } from './explain.js'
 import { expected, generateBatch, RANGE_MS, withIndexesDeferred } from './generate.js'
+import { measureWrites, type WriteCost } from './writes.js'
 
 interface Row {
   database: Dialect
@@ -67,6 +68,12 @@ const program = new Command('bench:tracking')
     20,
   )
   .option('--no-vacuum', 'PostgreSQL: ANALYZE only after generating or migrating, no VACUUM')
+  .option(
+    '--writes',
+    'measure instead the CPU per message of TrackingStore.writeBatch in batches shaped like the relay (--batches, --batch-messages); prints the figures, leaves docs/benchmarks.md alone',
+  )
+  .option('--batches <n>', 'timed batches per database with --writes', (v) => Number(v), 100)
+  .option('--batch-messages <n>', 'messages per batch with --writes', (v) => Number(v), 200)
 program.parse()
 const options = program.opts<{
   messages: string
@@ -82,6 +89,9 @@ const options = program.opts<{
   queries: string
   explainRuns: number
   vacuum: boolean
+  writes?: boolean
+  batches: number
+  batchMessages: number
 }>()
 const kinds = new Set(options.queries.split(',').map((k) => k.trim()))
 
@@ -165,6 +175,10 @@ const BATCH = 1_000_000
 const END = Date.UTC(2026, 0, 31)
 
 const dialects = options.databases.split(',').map((d) => d.trim()) as Dialect[]
+if (options.writes) {
+  await reportWrites()
+  process.exit(0)
+}
 const sizes = options.messages
   .split(',')
   .map(Number)
@@ -217,6 +231,51 @@ for (const dialect of dialects) {
       await dataset.close()
     }
   }
+}
+
+/** `--writes`: the batch write cost on each database, as a table (and JSON with `--json`). */
+async function reportWrites(): Promise<void> {
+  const measured: WriteCost[] = []
+  for (const dialect of dialects) {
+    measured.push(
+      await measureWrites(dialect, {
+        batches: options.batches,
+        messagesPerBatch: options.batchMessages,
+        warmup: 5,
+      }),
+    )
+  }
+  const versions = `Node.js ${process.version}; load average at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')}`
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ versions, measured }, null, 2)}\n`)
+    return
+  }
+  process.stdout.write(
+    `${renderTable(
+      [
+        'database',
+        'batches',
+        'messages/batch',
+        'rows/message',
+        'client CPU µs/message',
+        'server CPU µs/message',
+        'batch p50 ms',
+        'batch p99 ms',
+      ],
+      measured.map((m) => [
+        m.database,
+        m.batches,
+        m.messagesPerBatch,
+        m.rowsPerMessage,
+        m.clientCpuUs.toFixed(1),
+        m.serverCpuUs === undefined ? '–' : m.serverCpuUs.toFixed(1),
+        m.batchMs.p50.toFixed(2),
+        m.batchMs.p99.toFixed(2),
+      ]),
+    )}\n${versions}\n`,
+  )
 }
 
 /**

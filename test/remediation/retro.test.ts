@@ -70,7 +70,17 @@ describe.each(BACKENDS)('retro-remediation on %s', (dialect) => {
       const host = new URL(extra.url).hostname
       batch.extra.push({
         table: 'message_urls',
-        rows: [{ mid, idx: 0, url: extra.url, host, domain: host, sources: 'text' }],
+        rows: [
+          {
+            mid,
+            idx: 0,
+            url: extra.url,
+            host,
+            domain: host,
+            sources: 'text',
+            received_at: receivedAt,
+          },
+        ],
       })
     }
     if (extra.sha256) {
@@ -86,6 +96,7 @@ describe.each(BACKENDS)('retro-remediation on %s', (dialect) => {
             sha256: extra.sha256,
             encrypted: 0,
             macros: 0,
+            received_at: receivedAt,
           },
         ],
       })

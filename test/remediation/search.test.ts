@@ -160,7 +160,8 @@ describe.each(BACKENDS)('tracking search and reporting on %s', (dialect) => {
     await migrateToLatest(database, 'gateway')
     const batch = emptyBatch()
     for (const f of FIXTURES) {
-      batch.messages.push(message(f))
+      const m = message(f)
+      batch.messages.push(m)
       batch.extra.push({
         table: 'message_analysis',
         rows: [
@@ -184,7 +185,13 @@ describe.each(BACKENDS)('tracking search and reporting on %s', (dialect) => {
       if (f.urls)
         batch.extra.push({
           table: 'message_urls',
-          rows: f.urls.map((u, idx) => ({ mid: f.message.mid, idx, ...u, sources: 'text,html' })),
+          rows: f.urls.map((u, idx) => ({
+            mid: f.message.mid,
+            idx,
+            ...u,
+            sources: 'text,html',
+            received_at: m.receivedAt,
+          })),
         })
       if (f.attachments) {
         batch.extra.push({
@@ -198,6 +205,7 @@ describe.each(BACKENDS)('tracking search and reporting on %s', (dialect) => {
             sha256: a.sha256,
             encrypted: 0,
             macros: 0,
+            received_at: m.receivedAt,
           })),
         })
       }

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Migrator, type Kysely, type Migration } from 'kysely'
 import pg from 'pg'
 import { randomToken } from '@postern/core'
 import { Database, type DatabaseTarget, type Dialect } from './database.js'
 import type { NewMessage } from './gateway/tracking.js'
 import { migrateToLatest, type SchemaArea } from './migrate.js'
+import { gatewayMigrations } from './migrations/gateway/index.js'
 
 /**
  * Test support: every store test runs on both backends. PostgreSQL is the server already
@@ -80,6 +82,28 @@ export async function openMigratedTestDatabase<Schema>(
 }
 
 /** A delivered message with one recipient, for tests that need tracked mail at given times. */
+/**
+ * Applies the gateway migrations named before `below` only: the database as an older release
+ * left it, for a test that fills it and then upgrades it with `migrateToLatest`.
+ */
+export async function migrateGatewayBefore<Schema>(
+  database: Database<Schema>,
+  below: string,
+): Promise<void> {
+  const earlier: Record<string, Migration> = {}
+  for (const [name, migration] of Object.entries(gatewayMigrations)) {
+    if (name < below) earlier[name] = { up: (db) => migration.up(db, database.dialect) }
+  }
+  const migrator = new Migrator({
+    db: database.db as unknown as Kysely<unknown>,
+    provider: { getMigrations: async () => earlier },
+    migrationTableName: 'postern_migrations_gateway',
+    migrationLockTableName: 'postern_migrations_gateway_lock',
+  })
+  const { error } = await migrator.migrateToLatest()
+  if (error) throw error
+}
+
 export function trackedMessage(
   mid: number,
   receivedAt: number,

@@ -287,6 +287,7 @@ export class ContentPipeline {
     const observables = observablesOf(message, analysis)
     const rows = analysisRows({
       mid,
+      receivedAt: message.receivedAt,
       at: this.clock.now(),
       direction: message.direction,
       analysis,

@@ -93,6 +93,8 @@ export function observablesOf(
 
 export interface AnalysisRecordInput {
   mid: number
+  /** The message's received time: URL and attachment rows carry it (migration 1300). */
+  receivedAt: number
   at: number
   direction: string
   analysis: MessageAnalysis
@@ -109,7 +111,7 @@ const PHISH_VERDICTS: readonly Verdict[] = [
   'spoofed-display-name',
 ]
 
-/** Rows for message_analysis, message_urls and message_attachments (migration 0200). */
+/** Rows for message_analysis, message_urls and message_attachments (migrations 0200, 1300). */
 export function analysisRows(input: AnalysisRecordInput): ExtraRows[] {
   const { analysis, auth, verdicts } = input
   const has = (v: Verdict): number => (verdicts.includes(v) ? 1 : 0)
@@ -173,6 +175,7 @@ export function analysisRows(input: AnalysisRecordInput): ExtraRows[] {
     host: u.host,
     domain: u.domain,
     sources: u.sources.join(','),
+    received_at: input.receivedAt,
   }))
   const attachmentRows: Record<string, unknown>[] = []
   for (const a of analysis.attachments) {
@@ -192,6 +195,7 @@ export function analysisRows(input: AnalysisRecordInput): ExtraRows[] {
       sha1: a.sha1,
       encrypted: a.encrypted ? 1 : 0,
       macros: a.hasMacros ? 1 : 0,
+      received_at: input.receivedAt,
     })
     for (const e of a.entries) {
       attachmentRows.push({
@@ -211,6 +215,7 @@ export function analysisRows(input: AnalysisRecordInput): ExtraRows[] {
         sha1: null,
         encrypted: e.encrypted ? 1 : 0,
         macros: 0,
+        received_at: input.receivedAt,
       })
     }
   }

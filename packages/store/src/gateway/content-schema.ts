@@ -36,6 +36,8 @@ export interface MessageUrlsTable {
   domain: string
   /** Comma-separated sources (`html-href,text`). */
   sources: string
+  /** The message's received time (migration 1300). */
+  received_at: number
 }
 
 /** Attachments, and entries of zip archives (`parent_idx` = the archive's `idx`). */
@@ -54,6 +56,8 @@ export interface MessageAttachmentsTable {
   sha1: string | null
   encrypted: number
   macros: number
+  /** The message's received time (migration 1300). */
+  received_at: number
 }
 
 export interface QuarantineItemsTable {

@@ -232,6 +232,7 @@ describe.each(BACKENDS)('content pipeline storage on %s', (dialect) => {
           host: 'x.example',
           domain: 'x.example',
           sources: 'text,html-href',
+          received_at: 1,
         })
         .execute()
       const records = new ContentRecords(database.db)

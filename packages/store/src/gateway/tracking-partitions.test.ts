@@ -1,9 +1,14 @@
-import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely'
+import { CompiledQuery, sql, type Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Database, type Dialect } from '../database.js'
 import { migrateToLatest } from '../migrate.js'
-import { gatewayMigrations } from '../migrations/gateway/index.js'
-import { BACKENDS, createTestDatabase, trackedMessage, type TestDatabase } from '../testing.js'
+import {
+  BACKENDS,
+  createTestDatabase,
+  migrateGatewayBefore,
+  trackedMessage,
+  type TestDatabase,
+} from '../testing.js'
 import type { GatewaySchema } from './schema.js'
 import { PARTITION_MS, partitionStart, TrackingPartitions } from './tracking-partitions.js'
 import { emptyBatch, NODE_ID_SPACE, TrackingStore, type NewMessage } from './tracking.js'
@@ -253,17 +258,7 @@ describe.each(BACKENDS)('migration 1100 on %s with tracked mail', (dialect) => {
 
   it('keeps every row and index, and the events’ ids continue', async () => {
     const db = database.db as unknown as Kysely<unknown>
-    const earlier: Record<string, Migration> = {}
-    for (const [name, migration] of Object.entries(gatewayMigrations)) {
-      if (name < '1100') earlier[name] = { up: (d) => migration.up(d, dialect) }
-    }
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => earlier },
-      migrationTableName: 'postern_migrations_gateway',
-      migrationLockTableName: 'postern_migrations_gateway_lock',
-    })
-    expect((await migrator.migrateToLatest()).error).toBeUndefined()
+    await migrateGatewayBefore(database, '1100')
     // Mail of the last five weeks and one message older than anything partitions are made for.
     const mids = [1, 2, 3, 4, 5, 6]
     const at = (mid: number) => (mid === 6 ? now - 500 * DAY : now - mid * 7 * DAY)

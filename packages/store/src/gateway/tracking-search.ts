@@ -217,6 +217,7 @@ interface ReadSchema {
   }
   message_urls: {
     mid: number
+    received_at: number
     idx: number
     url: string
     host: string
@@ -225,6 +226,7 @@ interface ReadSchema {
   }
   message_attachments: {
     mid: number
+    received_at: number
     idx: number
     parent_idx: number | null
     part: string
@@ -245,8 +247,9 @@ type Db = Kysely<ReadSchema>
 
 /**
  * `(m.mid, m.received_at) in`, before a subquery over a table that carries its message's received
- * time (message_recipients): on PostgreSQL the time picks the one week of `messages` each match
- * is looked up in (run-time partition pruning) instead of probing every week's index.
+ * time (message_recipients since migration 1100, message_urls and message_attachments since
+ * 1300): on PostgreSQL the time picks the one week of `messages` each match is looked up in
+ * (run-time partition pruning) instead of probing every week's index.
  */
 const IN_MESSAGE_WEEK = sql`(m.mid, m.received_at) in`
 
@@ -599,7 +602,9 @@ export class TrackingSearchRepository {
           this.text('message_attachments_fts', 'filename', ref('t.filename'), c, 't.rowid'),
         ),
       )
-      all.push(sql<SqlBool>`m.mid in (select t.mid from message_attachments t where ${inner})`)
+      all.push(
+        sql<SqlBool>`${IN_MESSAGE_WEEK} (select t.mid, t.received_at from message_attachments t where ${inner})`,
+      )
     }
     if (filter.attachmentHashes.length > 0) {
       const byColumn = (length: number) =>
@@ -613,7 +618,7 @@ export class TrackingSearchRepository {
         const values = byColumn(length)
         if (values.length > 0) {
           parts.push(
-            sql<SqlBool>`m.mid in (select t.mid from message_attachments t where ${sql.ref(`t.${column}`)} in (${sql.join(values)}))`,
+            sql<SqlBool>`${IN_MESSAGE_WEEK} (select t.mid, t.received_at from message_attachments t where ${sql.ref(`t.${column}`)} in (${sql.join(values)}))`,
           )
         }
       }
@@ -624,11 +629,13 @@ export class TrackingSearchRepository {
         (url) =>
           sql<SqlBool>`(substr(u.url, 1, ${sql.lit(INDEX_PREFIX)}) = ${url.slice(0, INDEX_PREFIX)} and u.url = ${url})`,
       )
-      all.push(sql<SqlBool>`m.mid in (select u.mid from message_urls u where ${anyOf(parts)})`)
+      all.push(
+        sql<SqlBool>`${IN_MESSAGE_WEEK} (select u.mid, u.received_at from message_urls u where ${anyOf(parts)})`,
+      )
     }
     if (filter.urlDomains.length > 0) {
       all.push(
-        sql<SqlBool>`m.mid in (select u.mid from message_urls u where u.domain in (${sql.join(filter.urlDomains)}) or u.host in (${sql.join(filter.urlDomains)}))`,
+        sql<SqlBool>`${IN_MESSAGE_WEEK} (select u.mid, u.received_at from message_urls u where u.domain in (${sql.join(filter.urlDomains)}) or u.host in (${sql.join(filter.urlDomains)}))`,
       )
     }
     if (filter.domains.length > 0) {

@@ -149,13 +149,14 @@ describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
     })
     batch.extra.push({
       table: 'message_urls',
-      rows: mids.map((mid) => ({
+      rows: mids.map((mid, i) => ({
         mid,
         idx: 0,
         url: 'https://purge.example/',
         host: 'purge.example',
         domain: 'purge.example',
         sources: 'text',
+        received_at: 10_000 * (i + 1),
       })),
     })
     await store.writeBatch(batch)
@@ -188,6 +189,133 @@ describe.each(BACKENDS)('gateway tracking store on %s', (dialect) => {
     batch.extra.push({ table: 'no_such_table', rows: [{ a: 1 }] })
     await expect(store.writeBatch(batch)).rejects.toThrow()
     expect(await store.getMessage(3)).toBeUndefined()
+  })
+
+  it('stores batches of any size and any text exactly as given', async () => {
+    // 333 messages: more rows than one statement of the writer's largest shape, and a count
+    // that needs every smaller one; texts that SQL, array literals or JSON could mangle.
+    const node9 = nodeIdRange(9)
+    const texts = ["it's", 'a "quoted" {brace}, comma', 'back\\slash\\', 'NULL', '', 'ünï 📨']
+    const text = (n: number) => texts[n % texts.length] as string
+    const mids = Array.from({ length: 333 }, (_, i) => node9.from + i + 1)
+    const batch = emptyBatch()
+    for (const [i, mid] of mids.entries()) {
+      batch.messages.push(
+        message(mid, {
+          icid: mid,
+          subject: text(i),
+          senderRdns: i % 2 === 0 ? null : text(i + 1),
+          reply: i % 3 === 0 ? null : `550 ${text(i)}`,
+          recipients: [{ address: `r${i}@corp.example`, status: 'queued', lastReply: text(i + 2) }],
+        }),
+      )
+      for (const step of [0, 1, 2]) {
+        batch.events.push({
+          at: 20_000 + step,
+          mid,
+          icid: mid,
+          event: `STEP_${step}`,
+          recipient: step === 2 ? text(i) : null,
+          details: { text: text(i + step), n: [i, null] },
+        })
+      }
+      batch.observables.push({
+        type: 'email_subject',
+        value: `subject ${text(i)} ${i}`,
+        mid,
+        at: 1,
+      })
+    }
+    // Rows of the first message's attachments (message() received it at 1 000 + MID).
+    const firstRow = { mid: mids[0], received_at: 1_000 + (mids[0] as number) }
+    batch.extra.push({
+      table: 'message_attachments',
+      rows: [
+        { ...firstRow, idx: 0, part: '1', filename: text(1), size: 5, encrypted: 1, macros: 1 },
+        // A column left undefined: such rows are written by the query builder, as before.
+        { ...firstRow, idx: 1, part: '2', filename: undefined, size: 6, encrypted: 0, macros: 0 },
+      ],
+    })
+    await store.writeBatch(batch)
+
+    for (const [i, mid] of mids.entries()) {
+      const stored = await store.getMessage(mid)
+      expect(stored).toMatchObject({
+        mid,
+        subject: text(i),
+        senderRdns: i % 2 === 0 ? null : text(i + 1),
+        reply: i % 3 === 0 ? null : `550 ${text(i)}`,
+        recipients: [{ address: `r${i}@corp.example`, lastReply: text(i + 2), attempts: 0 }],
+      })
+      const events = await store.listEvents(mid)
+      expect(events.map((e) => [e.event, e.recipient, e.details])).toEqual(
+        [0, 1, 2].map((step) => [
+          `STEP_${step}`,
+          step === 2 ? text(i) : null,
+          { text: text(i + step), n: [i, null] },
+        ]),
+      )
+      expect(await store.listObservables(mid)).toEqual([
+        { type: 'email_subject', value: `subject ${text(i)} ${i}` },
+      ])
+    }
+    const attachments = await database.db
+      .selectFrom('message_attachments')
+      .select(['idx', 'filename', 'encrypted', 'macros'])
+      .where('mid', '=', mids[0] as number)
+      .orderBy('idx')
+      .execute()
+    expect(
+      attachments.map((a) => [a.idx, a.filename, Number(a.encrypted), Number(a.macros)]),
+    ).toEqual([
+      [0, text(1), 1, 1],
+      [1, null, 0, 0],
+    ])
+
+    const updates = emptyBatch()
+    for (const [i, mid] of mids.entries()) {
+      updates.messageUpdates.push({ mid, status: 'completed', at: 30_000 + i })
+      updates.recipientUpdates.push({
+        mid,
+        index: 0,
+        status: 'delivered',
+        at: 30_000 + i,
+        lastReply: i % 2 === 0 ? null : `250 ${text(i)}`,
+        attempts: 2,
+      })
+    }
+    // Written again after a crash: the first rows stand, nothing is refused.
+    updates.extra.push({
+      table: 'message_attachments',
+      rows: [
+        {
+          ...firstRow,
+          idx: 0,
+          part: 'again',
+          filename: 'other',
+          size: 1,
+          encrypted: 0,
+          macros: 0,
+        },
+      ],
+    })
+    await store.writeBatch(updates)
+    for (const [i, mid] of mids.entries()) {
+      const stored = await store.getMessage(mid)
+      expect(stored).toMatchObject({ status: 'completed', updatedAt: 30_000 + i })
+      expect(stored?.recipients[0]).toMatchObject({
+        status: 'delivered',
+        lastReply: i % 2 === 0 ? text(i + 2) : `250 ${text(i)}`,
+        attempts: 2,
+      })
+    }
+    const again = await database.db
+      .selectFrom('message_attachments')
+      .select('filename')
+      .where('mid', '=', mids[0] as number)
+      .where('idx', '=', 0)
+      .executeTakeFirst()
+    expect(again?.filename).toBe(text(1))
   })
 
   it('keeps API users and token digests', async () => {

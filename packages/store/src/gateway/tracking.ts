@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto'
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
+import { CompiledQuery, type Kysely } from 'kysely'
 import type { Dialect } from '../database.js'
-import type {
-  GatewaySchema,
-  MessageEventsTable,
-  MessageRecipientsTable,
-  MessagesTable,
-  ObservablesTable,
-} from './schema.js'
+import { insertStatement, MAX_PARAMS, runRows, type RowsStatement } from './tracking-statements.js'
+import type { GatewaySchema, MessageRecipientsTable, MessagesTable } from './schema.js'
 
 /**
  * Message tracking storage. The gateway writes through `writeBatch` only — one transaction per
@@ -186,14 +181,132 @@ export function domainOf(address: string): string {
   return at >= 0 ? address.slice(at + 1).toLowerCase() : ''
 }
 
-// SQLite accepts 32 766 bound parameters per statement, PostgreSQL 65 535.
-const MAX_PARAMS = 30_000
-
 function chunk<T>(rows: readonly T[], columns: number): T[][] {
   const size = Math.max(1, Math.floor(MAX_PARAMS / columns))
   const out: T[][] = []
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size))
   return out
+}
+
+const INSERT_MESSAGE = insertStatement(
+  'messages',
+  [
+    'mid',
+    'icid',
+    'received_at',
+    'updated_at',
+    'listener',
+    'sender_group',
+    'hat_policy',
+    'direction',
+    'sender_ip',
+    'sender_rdns',
+    'helo',
+    'tls',
+    'auth_user',
+    'envelope_sender',
+    'sender_domain',
+    'message_id',
+    'subject',
+    'header_from',
+    'header_to',
+    'header_reply_to',
+    'size',
+    'recipient_count',
+    'status',
+    'reply',
+  ],
+  // The key is (mid) on SQLite, (mid, received_at) on partitioned PostgreSQL (migration 1100);
+  // a message written again matches either.
+  {
+    onConflictDoNothing: true,
+    types: [
+      ...['bigint', 'bigint', 'bigint', 'bigint'],
+      ...Array<string>(16).fill('text'),
+      ...['bigint', 'integer', 'text', 'text'],
+    ],
+  },
+)
+
+const INSERT_RECIPIENT = insertStatement(
+  'message_recipients',
+  [
+    'mid',
+    'rcpt_index',
+    'recipient',
+    'domain',
+    'status',
+    'last_reply',
+    'attempts',
+    'updated_at',
+    'received_at',
+  ],
+  {
+    onConflictDoNothing: true,
+    types: ['bigint', 'integer', 'text', 'text', 'text', 'text', 'integer', 'bigint', 'bigint'],
+  },
+)
+
+const INSERT_EVENT = insertStatement(
+  'message_events',
+  ['at', 'mid', 'icid', 'dcid', 'event', 'recipient', 'details'],
+  {
+    onConflictDoNothing: false,
+    types: ['bigint', 'bigint', 'bigint', 'bigint', 'text', 'text', 'text'],
+  },
+)
+
+const INSERT_OBSERVABLE = insertStatement(
+  'observables',
+  ['type', 'value_key', 'value', 'mid', 'at'],
+  { onConflictDoNothing: true, types: ['text', 'text', 'text', 'bigint', 'bigint'] },
+)
+
+// WITH v AS (VALUES …) UPDATE … FROM v works on PostgreSQL and on SQLite ≥ 3.33: one statement
+// per chunk instead of one per row (a round trip each on PostgreSQL).
+const UPDATE_MESSAGES: RowsStatement = {
+  head: 'with v(mid, status, at) as (values ',
+  tail: `) update messages set status = v.status, updated_at = v.at
+    from v where messages.mid = v.mid`,
+  row: ['cast(? as bigint)', 'cast(? as text)', 'cast(? as bigint)'],
+  unnest: {
+    types: ['bigint', 'text', 'bigint'],
+    head: 'with v(mid, status, at) as (select * from ',
+  },
+}
+
+const UPDATE_RECIPIENTS: RowsStatement = {
+  head: 'with v(mid, rcpt_index, status, last_reply, attempts, at) as (values ',
+  tail: `) update message_recipients set status = v.status,
+      last_reply = coalesce(v.last_reply, message_recipients.last_reply),
+      attempts = message_recipients.attempts + v.attempts,
+      updated_at = v.at
+    from v where message_recipients.mid = v.mid and message_recipients.rcpt_index = v.rcpt_index`,
+  row: [
+    'cast(? as bigint)',
+    'cast(? as integer)',
+    'cast(? as text)',
+    'cast(? as text)',
+    'cast(? as integer)',
+    'cast(? as bigint)',
+  ],
+  unnest: {
+    types: ['bigint', 'integer', 'text', 'text', 'integer', 'bigint'],
+    head: 'with v(mid, rcpt_index, status, last_reply, attempts, at) as (select * from ',
+  },
+}
+
+/** Statements for other areas' tables, one per table and column list. */
+const extraStatements = new Map<string, RowsStatement>()
+
+function extraStatement(table: string, columns: readonly string[]): RowsStatement {
+  const key = `${table}\u0000${columns.join('\u0000')}`
+  let statement = extraStatements.get(key)
+  if (!statement) {
+    statement = insertStatement(table, columns, { onConflictDoNothing: true })
+    extraStatements.set(key, statement)
+  }
+  return statement
 }
 
 export interface TrackedRecipient {
@@ -254,180 +367,151 @@ export class TrackingStore {
   /** Writes a batch in one transaction; on error nothing of it is written. */
   async writeBatch(batch: TrackingBatch): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await this.insertMessages(trx, batch.messages)
-      await this.insertEvents(trx, batch.events)
-      await this.insertObservables(trx, batch.observables)
-      await this.applyMessageUpdates(trx, batch.messageUpdates)
-      await this.applyRecipientUpdates(trx, batch.recipientUpdates)
-      for (const extra of batch.extra) {
-        if (extra.rows.length === 0) continue
-        const columns = Object.keys(extra.rows[0] as object).length
-        for (const part of chunk(extra.rows, columns)) {
-          // A message processed again after a crash writes the same rows again: the first
-          // write stands, and the batch (with everyone else's rows) is not refused for it.
-          await (trx as unknown as Kysely<Record<string, Record<string, unknown>>>)
-            .insertInto(extra.table)
-            .values(part)
-            .onConflict((oc) => oc.doNothing())
-            .execute()
-        }
-      }
+      const db = trx as unknown as Kysely<unknown>
+      await this.insertMessages(db, batch.messages)
+      await this.insertEvents(db, batch.events)
+      await this.insertObservables(db, batch.observables)
+      await this.applyMessageUpdates(db, batch.messageUpdates)
+      await this.applyRecipientUpdates(db, batch.recipientUpdates)
+      for (const extra of batch.extra) await this.insertExtra(db, extra)
     })
   }
 
   private async insertMessages(
-    trx: Transaction<GatewaySchema>,
+    db: Kysely<unknown>,
     messages: readonly NewMessage[],
   ): Promise<void> {
     if (messages.length === 0) return
-    const rows: MessagesTable[] = messages.map((m) => ({
-      mid: m.mid,
-      icid: m.icid,
-      received_at: m.receivedAt,
-      updated_at: m.updatedAt ?? m.receivedAt,
-      listener: m.listener,
-      sender_group: m.senderGroup,
-      hat_policy: m.hatPolicy,
-      direction: m.direction,
-      sender_ip: m.senderIp,
-      sender_rdns: m.senderRdns,
-      helo: m.helo,
-      tls: m.tls,
-      auth_user: m.authUser,
-      envelope_sender: m.envelopeSender,
-      sender_domain: m.envelopeSender ? domainOf(m.envelopeSender) : null,
-      message_id: m.messageId,
-      subject: m.subject,
-      header_from: m.headerFrom,
-      header_to: m.headerTo,
-      header_reply_to: m.headerReplyTo,
-      size: m.size,
-      recipient_count: m.recipients.length,
-      status: m.status,
-      reply: m.reply,
-    }))
-    for (const part of chunk(rows, 24)) {
-      await trx
-        .insertInto('messages')
-        .values(part)
-        // Without a conflict target: the key is (mid) on SQLite, (mid, received_at) on
-        // partitioned PostgreSQL (migration 1100); a message written again matches either.
-        .onConflict((oc) => oc.doNothing())
-        .execute()
-    }
-    const recipients: MessageRecipientsTable[] = []
+    const rows: unknown[] = []
+    const recipients: unknown[] = []
     for (const m of messages) {
+      const updatedAt = m.updatedAt ?? m.receivedAt
+      rows.push(
+        m.mid,
+        m.icid,
+        m.receivedAt,
+        updatedAt,
+        m.listener,
+        m.senderGroup,
+        m.hatPolicy,
+        m.direction,
+        m.senderIp,
+        m.senderRdns,
+        m.helo,
+        m.tls,
+        m.authUser,
+        m.envelopeSender,
+        m.envelopeSender ? domainOf(m.envelopeSender) : null,
+        m.messageId,
+        m.subject,
+        m.headerFrom,
+        m.headerTo,
+        m.headerReplyTo,
+        m.size,
+        m.recipients.length,
+        m.status,
+        m.reply,
+      )
       m.recipients.forEach((r, index) =>
-        recipients.push({
-          mid: m.mid,
-          rcpt_index: index,
-          recipient: r.address,
-          domain: domainOf(r.address),
-          status: r.status,
-          last_reply: r.lastReply ?? null,
-          attempts: r.attempts ?? 0,
-          updated_at: m.updatedAt ?? m.receivedAt,
-          received_at: m.receivedAt,
-        }),
+        recipients.push(
+          m.mid,
+          index,
+          r.address,
+          domainOf(r.address),
+          r.status,
+          r.lastReply ?? null,
+          r.attempts ?? 0,
+          updatedAt,
+          m.receivedAt,
+        ),
       )
     }
-    for (const part of chunk(recipients, 9)) {
-      await trx
-        .insertInto('message_recipients')
-        .values(part)
-        .onConflict((oc) => oc.doNothing())
-        .execute()
-    }
+    await runRows(db, this.dialect, INSERT_MESSAGE, rows)
+    await runRows(db, this.dialect, INSERT_RECIPIENT, recipients)
   }
 
-  private async insertEvents(
-    trx: Transaction<GatewaySchema>,
-    events: readonly NewEvent[],
-  ): Promise<void> {
+  private async insertEvents(db: Kysely<unknown>, events: readonly NewEvent[]): Promise<void> {
     if (events.length === 0) return
-    const rows: Omit<MessageEventsTable, 'id'>[] = events.map((e) => ({
-      at: e.at,
-      mid: e.mid ?? null,
-      icid: e.icid ?? null,
-      dcid: e.dcid ?? null,
-      event: e.event,
-      recipient: e.recipient ?? null,
-      details: JSON.stringify(e.details ?? {}),
-    }))
-    for (const part of chunk(rows, 7)) {
-      await trx.insertInto('message_events').values(part).execute()
+    const rows: unknown[] = []
+    for (const e of events) {
+      rows.push(
+        e.at,
+        e.mid ?? null,
+        e.icid ?? null,
+        e.dcid ?? null,
+        e.event,
+        e.recipient ?? null,
+        JSON.stringify(e.details ?? {}),
+      )
     }
+    await runRows(db, this.dialect, INSERT_EVENT, rows)
   }
 
   private async insertObservables(
-    trx: Transaction<GatewaySchema>,
+    db: Kysely<unknown>,
     observables: readonly NewObservable[],
   ): Promise<void> {
     if (observables.length === 0) return
     // One statement may not touch the same key twice under ON CONFLICT in PostgreSQL.
-    const unique = new Map<string, ObservablesTable>()
+    const unique = new Map<string, unknown[]>()
     for (const o of observables) {
       const value = normaliseObservable(o.type, o.value)
       if (value.length === 0) continue
       const key = observableKey(value)
-      unique.set(`${o.type}\u0000${key}\u0000${o.mid}`, {
-        type: o.type,
-        value_key: key,
-        value,
-        mid: o.mid,
-        at: o.at,
-      })
+      unique.set(`${o.type}\u0000${key}\u0000${o.mid}`, [o.type, key, value, o.mid, o.at])
     }
-    for (const part of chunk([...unique.values()], 5)) {
-      await trx
-        .insertInto('observables')
-        .values(part)
-        .onConflict((oc) => oc.doNothing())
-        .execute()
-    }
+    await runRows(db, this.dialect, INSERT_OBSERVABLE, [...unique.values()].flat())
   }
 
   private async applyMessageUpdates(
-    trx: Transaction<GatewaySchema>,
+    db: Kysely<unknown>,
     updates: readonly MessageUpdate[],
   ): Promise<void> {
     if (updates.length === 0) return
-    // WITH v AS (VALUES …) UPDATE … FROM v works on PostgreSQL and on SQLite ≥ 3.33: one statement per
-    // chunk instead of one per row (a round trip each on PostgreSQL).
-    for (const part of chunk(updates, 3)) {
-      const values = sql.join(
-        part.map(
-          (u) =>
-            sql`(CAST(${u.mid} AS bigint), CAST(${u.status} AS text), CAST(${u.at} AS bigint))`,
-        ),
-      )
-      await sql`WITH v(mid, status, at) AS (VALUES ${values})
-        UPDATE messages SET status = v.status, updated_at = v.at
-        FROM v WHERE messages.mid = v.mid`.execute(trx)
-    }
+    const rows: unknown[] = []
+    for (const u of updates) rows.push(u.mid, u.status, u.at)
+    await runRows(db, this.dialect, UPDATE_MESSAGES, rows)
   }
 
   private async applyRecipientUpdates(
-    trx: Transaction<GatewaySchema>,
+    db: Kysely<unknown>,
     updates: readonly RecipientUpdate[],
   ): Promise<void> {
     if (updates.length === 0) return
-    for (const part of chunk(updates, 6)) {
-      const values = sql.join(
-        part.map(
-          (u) =>
-            sql`(CAST(${u.mid} AS bigint), CAST(${u.index} AS integer), CAST(${u.status} AS text), CAST(${u.lastReply ?? null} AS text), CAST(${u.attempts ?? 0} AS integer), CAST(${u.at} AS bigint))`,
-        ),
-      )
-      await sql`WITH v(mid, rcpt_index, status, last_reply, attempts, at) AS (VALUES ${values})
-        UPDATE message_recipients SET status = v.status,
-          last_reply = COALESCE(v.last_reply, message_recipients.last_reply),
-          attempts = message_recipients.attempts + v.attempts,
-          updated_at = v.at
-        FROM v WHERE message_recipients.mid = v.mid AND message_recipients.rcpt_index = v.rcpt_index`.execute(
-        trx,
-      )
+    const rows: unknown[] = []
+    for (const u of updates) {
+      rows.push(u.mid, u.index, u.status, u.lastReply ?? null, u.attempts ?? 0, u.at)
     }
+    await runRows(db, this.dialect, UPDATE_RECIPIENTS, rows)
+  }
+
+  /**
+   * Another area's rows. A message processed again after a crash writes the same rows again:
+   * the first write stands, and the batch (with everyone else's rows) is not refused for it.
+   */
+  private async insertExtra(db: Kysely<unknown>, extra: ExtraRows): Promise<void> {
+    if (extra.rows.length === 0) return
+    const columns = Object.keys(extra.rows[0] as object)
+    const complete = extra.rows.every(
+      (row) =>
+        Object.keys(row).length === columns.length &&
+        columns.every((column) => row[column] !== undefined),
+    )
+    if (!complete) {
+      // Rows with columns of their own or left out take the builder, which fills the gaps
+      // with each column's default; the pipeline's rows always have the same columns.
+      for (const part of chunk(extra.rows, columns.length)) {
+        await (db as Kysely<Record<string, Record<string, unknown>>>)
+          .insertInto(extra.table)
+          .values(part)
+          .onConflict((oc) => oc.doNothing())
+          .execute()
+      }
+      return
+    }
+    const values: unknown[] = []
+    for (const row of extra.rows) for (const column of columns) values.push(row[column])
+    await runRows(db, this.dialect, extraStatement(extra.table, columns), values)
   }
 
   /**

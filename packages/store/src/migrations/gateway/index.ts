@@ -14,6 +14,7 @@ import { hubOutboxLossesMigration } from './1000_hub_outbox_losses.js'
 import { mailPoliciesMigration } from './1010_mail_policies.js'
 import { trackingPartitionsMigration } from './1100_tracking_partitions.js'
 import { trackingNewestFirstMigration } from './1200_tracking_newest_first.js'
+import { contentReceivedAtMigration } from './1300_content_received_at.js'
 
 /**
  * Gateway schema, in order. Names sort lexically: keep the `NNNN_` prefix and never rename or
@@ -35,4 +36,5 @@ export const gatewayMigrations: Record<string, DialectMigration> = {
   '1010_mail_policies': mailPoliciesMigration,
   '1100_tracking_partitions': trackingPartitionsMigration,
   '1200_tracking_newest_first': trackingNewestFirstMigration,
+  '1300_content_received_at': contentReceivedAtMigration,
 }
