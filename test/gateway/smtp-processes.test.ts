@@ -21,6 +21,8 @@ import {
 const run = promisify(execFile)
 const POSTERN = new URL('../../bin/postern.js', import.meta.url).pathname
 const PROCESSES = 2
+/** An external sender an incoming policy blocks as soon as one of its messages arrives. */
+const COMPROMISED = 'mallory@compromised.example'
 
 interface QueueList {
   total: number
@@ -40,7 +42,7 @@ describe.each(BACKENDS)('a gateway with two SMTP processes (%s)', (dialect) => {
     for (const fn of cleanup.reverse()) await fn()
   })
 
-  const setUp = async (nodeNumber: number) => {
+  const setUp = async (nodeNumber: number, policies?: Record<string, unknown>) => {
     const downstream = await startTestServer({
       rcpt: (recipient) =>
         recipient === 'defer@corp.example'
@@ -85,6 +87,7 @@ describe.each(BACKENDS)('a gateway with two SMTP processes (%s)', (dialect) => {
           // Only the primary's broadcast can make a new entry apply before an hour.
           blocklists: { refreshInterval: '1h' },
           authentication: { dns: { servers: ['127.0.0.1:9'], timeout: '200ms', tries: 1 } },
+          ...(policies ? { policies } : {}),
         },
       })
     const start = async (processes: number) => {
@@ -271,6 +274,54 @@ describe.each(BACKENDS)('a gateway with two SMTP processes (%s)', (dialect) => {
     }
   }, 600_000)
 
+  it('a block a policy adds in one SMTP process refuses the next message in the other', async () => {
+    const { gateway } = await setUp(0, {
+      incoming: [
+        {
+          name: 'compromised',
+          senders: [`@${COMPROMISED.split('@')[1] as string}`],
+          rules: [
+            {
+              name: 'block-sender',
+              then: { blockSender: { reason: 'compromised' }, quarantine: 'policy' },
+            },
+          ],
+        },
+      ],
+    })
+    await waitForSmtpProcesses(gateway, PROCESSES)
+    // The policy blocks the sender while the process that took this message handles it.
+    const first = await sendWithNodemailer({
+      port: gateway.smtpPort,
+      from: COMPROMISED,
+      to: 'ok@corp.example',
+      subject: 'first',
+    })
+    const origin = slotOfId(0, Number(/queued as (\d+)/.exec(first)?.[1]))
+    // Each session learns its process from the MID of an innocent message, then tries the
+    // blocked sender. Only the primary's broadcast can make the sibling refuse it: the
+    // periodic reload is an hour away and nothing went through the API.
+    const refusedIn = new Set<number>()
+    await waitFor(
+      async () => {
+        const tried = await mailFromAfterInnocentMessage(gateway.smtpPort, COMPROMISED)
+        if (tried.reply?.startsWith('550')) refusedIn.add(tried.slot)
+        return refusedIn.size === PROCESSES
+      },
+      { timeoutMs: 60_000, what: `${COMPROMISED} refused by both SMTP processes` },
+    )
+    expect(refusedIn.has(origin as number)).toBe(true)
+    // The primary's own lists followed as well (the gauge adds up every process's entries).
+    await waitFor(
+      async () => {
+        const metrics = await (await fetch(`${gateway.httpUrl}/metrics`)).text()
+        return metricValue(metrics, 'postern_blocklist_entries') === PROCESSES + 1
+      },
+      { timeoutMs: 30_000, what: 'the entry in force in the primary and both SMTP processes' },
+    )
+    await gateway.proc.stop(60_000)
+  }, 300_000)
+
   it('delivers the spool of a process beyond a lowered smtpProcesses, then removes it', async () => {
     const { downstream, gateway, dataDir, start } = await setUp(0)
     await waitForSmtpProcesses(gateway, PROCESSES)
@@ -325,6 +376,30 @@ describe.each(BACKENDS)('a gateway with two SMTP processes (%s)', (dialect) => {
 
 function received(downstream: TestServer, recipient: string): number {
   return downstream.messages.filter((m) => m.to.includes(recipient)).length
+}
+
+/**
+ * One session: a message from an innocent sender (its MID names the SMTP process serving the
+ * session), then MAIL FROM `sender`; resolves with that process's slot and the MAIL reply.
+ */
+async function mailFromAfterInnocentMessage(
+  port: number,
+  sender: string,
+): Promise<{ slot: number; reply: string | null }> {
+  const smtp = await RawSmtp.open(port)
+  try {
+    await smtp.reply(10_000)
+    await smtp.command('EHLO client.test')
+    await smtp.command('MAIL FROM:<innocent@ext.example>')
+    await smtp.command('RCPT TO:<ok@corp.example>')
+    await smtp.command('DATA')
+    const queued = await smtp.command('Subject: innocent\r\n\r\nhello\r\n.')
+    const mid = Number(/queued as (\d+)/.exec(queued ?? '')?.[1])
+    if (!Number.isSafeInteger(mid)) throw new Error(`innocent message not queued: ${queued}`)
+    return { slot: slotOfId(0, mid) as number, reply: await smtp.command(`MAIL FROM:<${sender}>`) }
+  } finally {
+    smtp.close()
+  }
 }
 
 /** One session that tries MAIL from the blocked domain: true when it is refused with 550. */

@@ -1,4 +1,3 @@
-import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   launchBrowser,
@@ -9,17 +8,10 @@ import {
   type GuardedPage,
 } from './support/browser.js'
 import { expectPayloadAsText, PAYLOAD_NAME, PAYLOAD_SUBJECT } from './support/hostile.js'
+import { hubLogin } from './support/logins.js'
 import { startStack, type Stack } from './support/stack.js'
 
 const CAMPAIGN_URL = 'https://bit.ly/3xAmPle'
-
-async function hubLogin(page: Page, stack: Stack, who: { email: string; password: string }) {
-  await page.goto(stack.hubUrl)
-  await page.getByLabel('Email').fill(who.email)
-  await page.getByLabel('Password').fill(who.password)
-  await page.getByRole('button', { name: 'Log in' }).click()
-  await page.getByRole('heading', { name: 'Investigate' }).waitFor()
-}
 
 describe.skipIf(skipBrowser)('the consoles in chromium', () => {
   let stack: Stack

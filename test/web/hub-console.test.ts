@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Locator, Page, Request } from 'playwright-core'
+import type { Locator, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPE_CATALOGUE } from '@postern/hub'
 import { waitFor } from '@postern/testkit'
@@ -17,6 +17,7 @@ import {
   type Browser,
   type GuardedPage,
 } from './support/browser.js'
+import { gatewayLoginWithRibbon, hubLogin } from './support/logins.js'
 import { startStack, type Stack } from './support/stack.js'
 
 /** Markup that would set window.__xss if a page rendered it as HTML. */
@@ -100,14 +101,6 @@ async function expectHostileAsText(tab: GuardedPage, within = tab.page.locator('
   expect(await tab.page.locator('img[src="x"]').count()).toBe(0)
   expect(await tab.page.locator('body script').count()).toBe(0)
   expect(await tab.problems()).toEqual([])
-}
-
-async function hubLogin(page: Page, stack: Stack, who: { email: string; password: string }) {
-  await page.goto(stack.hubUrl)
-  await page.getByLabel('Email').fill(who.email)
-  await page.getByLabel('Password').fill(who.password)
-  await page.getByRole('button', { name: 'Log in' }).click()
-  await page.getByRole('heading', { name: 'Investigate' }).waitFor()
 }
 
 /** A ticket system's webhook endpoint: records what it receives. */
@@ -320,17 +313,7 @@ describe.skipIf(skipBrowser)('the hub console in chromium', () => {
       },
     )
     const { page } = gw
-    await page.goto(stack.gatewayUrl)
-    await page.getByLabel('User name', { exact: false }).fill(stack.gatewayAdmin.username)
-    await page.getByLabel('Password').fill(stack.gatewayAdmin.password)
-    await page.getByLabel('Password').press('Enter')
-    await page.getByRole('heading', { level: 1 }).waitFor()
-    await page.getByRole('button', { name: 'Login to use the ribbon' }).click()
-    const dialog = page.getByRole('dialog', { name: 'Login to use the ribbon' })
-    await dialog.getByLabel('Client ID').fill(client.clientId)
-    await dialog.getByLabel('Client secret').fill(client.clientSecret)
-    await dialog.getByLabel('Hub server').fill(stack.hubUrl)
-    await dialog.getByRole('button', { name: 'Authenticate' }).click()
+    await gatewayLoginWithRibbon(page, stack, client)
     const gwRibbon = page.locator('postern-ribbon')
     await gwRibbon.getByRole('list', { name: 'Notes' }).getByText(NOTE).waitFor()
     await gw.screenshot('gateway-ribbon-same-case')

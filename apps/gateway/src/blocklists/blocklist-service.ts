@@ -66,15 +66,18 @@ export class BlocklistService {
 
   async start(): Promise<void> {
     await this.refresh(true)
-    this.timer = setInterval(() => {
-      this.refresh(false).catch((err: unknown) =>
-        this.logger.error(
-          { event: 'BLOCKLIST_REFRESH_FAILED', err: describeError(err) },
-          'block lists could not be reloaded; the previous lists stay in force',
-        ),
-      )
-    }, this.options.refreshIntervalMs)
+    this.timer = setInterval(() => this.refreshInBackground(), this.options.refreshIntervalMs)
     this.timer.unref()
+  }
+
+  /** `refresh()` for a caller that does not wait: a failure is logged, the old lists stay. */
+  refreshInBackground(): void {
+    this.refresh(false).catch((err: unknown) =>
+      this.logger.error(
+        { event: 'BLOCKLIST_REFRESH_FAILED', err: describeError(err) },
+        'block lists could not be reloaded; the previous lists stay in force',
+      ),
+    )
   }
 
   stop(): void {

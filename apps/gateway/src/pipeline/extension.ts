@@ -71,7 +71,12 @@ export function contentPipelineExtension(
       const role = gateway.role
       // A block the primary applies (API, hub push, relay module) holds in every SMTP process
       // at once, not at their next periodic reload.
-      if (role.kind === 'primary') setup.blocklists.onChange(() => role.processes.settingsChanged())
+      if (role.kind === 'primary') {
+        setup.blocklists.onChange(() => role.processes.settingsChanged())
+        // A block an SMTP process applied (a policy's action): the primary's lists follow at
+        // once too (a reload is no change of its own: nothing is broadcast back).
+        role.processes.onBlocklistsChanged(() => setup.blocklists.refreshInBackground())
+      }
       if (config.blocklists.enabled && config.blocklists.refuseAtSmtp) {
         gateway.addSessionPolicy(new BlocklistSessionPolicy(setup.blocklists))
       }

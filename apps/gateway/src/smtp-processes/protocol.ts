@@ -49,6 +49,11 @@ export type FromSmtpProcess =
   | { postern: true; type: 'reply'; id: number; value?: unknown; error?: WireError }
   /** Events for the hub were queued in the shared outbox: the primary's connector sends them. */
   | { postern: true; type: 'hub-events-queued' }
+  /**
+   * This process changed a block list or blocked a user itself (a policy's block action): the
+   * primary reloads its own lists and tells the other processes (`settings-changed`).
+   */
+  | { postern: true; type: 'blocklists-changed' }
 
 /**
  * Hub private intelligence as the primary's cloud connector knows it, for the SMTP processes
@@ -99,6 +104,11 @@ export interface SmtpProcessCalls {
   shareHubIntel(state: HubIntelState): void
   /** `listener` runs when an SMTP process queued events for the hub. */
   onHubEventsQueued(listener: () => void): void
+  /**
+   * `listener` runs when an SMTP process changed block lists itself, once the other processes
+   * were told: the primary reloads its own lists.
+   */
+  onBlocklistsChanged(listener: () => void): void
   /** Metrics of every running process. */
   metrics(): Promise<MetricsSnapshot[]>
   /** The state of each slot's process: its pid when running. */

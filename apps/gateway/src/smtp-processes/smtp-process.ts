@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config.js'
 import { Gateway, type GatewayExtension } from '../gateway.js'
 import { smtpProcessIntelExtension } from '../intel/extension.js'
 import { contentPipelineExtension } from '../pipeline/extension.js'
+import { oncePerTurn, singleFlight } from './coalesce.js'
 import { spoolDirOf } from './numbering.js'
 import {
   isPosternMessage,
@@ -25,17 +26,19 @@ export function runSmtpProcess(): void {
   let gateway: Gateway | undefined
   let logger: Logger | undefined
   let stopping: Promise<void> | undefined
+  // A burst of `settings-changed` (many blocks at once) costs two reloads, not one each.
   let reloadSettings: (() => Promise<void>) | undefined
   // The primary sends the hub intelligence state right after `start`, before the gateway
   // exists: the latest is kept until the intel extension takes it.
   let hubIntel: HubIntelState | undefined
   let shareHubIntel: ((state: HubIntelState) => void) | undefined
-  // One notice per turn of the event loop however many messages queued events in it.
-  let queuedNotice = false
 
   const send = (message: FromSmtpProcess) => {
     if (process.connected) process.send?.(message)
   }
+  // One notice per turn of the event loop however many messages or blocks made one in it.
+  const hubEventsQueued = oncePerTurn(() => send({ postern: true, type: 'hub-events-queued' }))
+  const blocklistsChanged = oncePerTurn(() => send({ postern: true, type: 'blocklists-changed' }))
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       logger?.info({ event: 'GATEWAY_SMTP_PROCESS_STOPPING', why }, 'SMTP process stopping')
@@ -59,10 +62,14 @@ export function runSmtpProcess(): void {
       // its background tasks (quarantine sweeps and resumed releases) run in the primary.
       contentPipelineExtension(
         (setup) => {
-          reloadSettings = async () => {
+          reloadSettings = singleFlight(async () => {
             await setup.blocklists.refresh(true)
             setup.pipeline.setPolicies(await setup.policyEditor.load())
-          }
+          })
+          // A block this process applies itself (a policy's block action on a message it
+          // handles) must hold in its siblings at once: a compromised account would otherwise
+          // keep sending through them until their periodic reload.
+          setup.blocklists.onChange(blocklistsChanged)
         },
         { background: false },
       ),
@@ -72,14 +79,7 @@ export function runSmtpProcess(): void {
           shareHubIntel = share
           if (hubIntel) share(hubIntel)
         },
-        queued: () => {
-          if (queuedNotice) return
-          queuedNotice = true
-          setImmediate(() => {
-            queuedNotice = false
-            send({ postern: true, type: 'hub-events-queued' })
-          })
-        },
+        queued: hubEventsQueued,
       }),
     ]
     gateway = await Gateway.create(config, {

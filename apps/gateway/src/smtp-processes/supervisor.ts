@@ -5,6 +5,7 @@ import { describeError, type Logger } from '@postern/core'
 import type { GatewayConfig } from '../config.js'
 import { gwErrors } from '../errors.js'
 import type { MetricsSnapshot } from '../metrics/metrics.js'
+import { oncePerTurn } from './coalesce.js'
 import { spoolSlots } from './numbering.js'
 import {
   fromWireError,
@@ -63,6 +64,10 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
   /** The latest hub intelligence state, for processes that start after it was shared. */
   private hubIntel: HubIntelState | undefined
   private readonly hubEventsListeners: (() => void)[] = []
+  private readonly blocklistsListeners: (() => void)[] = []
+  /** Slots whose own block-list changes wait for this turn's broadcast. */
+  private readonly changedBy = new Set<number>()
+  private readonly broadcastChanges = oncePerTurn(() => this.tellOthersOfChanges())
 
   /** What each SMTP process runs with (analysis threads shared out, see `perProcess`). */
   private readonly config: GatewayConfig
@@ -169,6 +174,28 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
     this.hubEventsListeners.push(listener)
   }
 
+  onBlocklistsChanged(listener: () => void): void {
+    this.blocklistsListeners.push(listener)
+  }
+
+  /**
+   * One broadcast for every change reported in this turn: each process reloads unless the
+   * changes were all its own (it applied them already). The primary's own reload is no change
+   * of its own, so nothing is sent back: no loop.
+   */
+  private tellOthersOfChanges(): void {
+    const origins = [...this.changedBy]
+    this.changedBy.clear()
+    if (this.stopping) return
+    for (const state of this.states.values()) {
+      if (!state.worker || !state.ready) continue
+      if (origins.some((slot) => slot !== state.slot)) {
+        this.send(state.worker, { postern: true, type: 'settings-changed' })
+      }
+    }
+    for (const listener of this.blocklistsListeners) listener()
+  }
+
   /** Stops every SMTP process (each drains its sessions and deliveries) and waits for them. */
   async stop(): Promise<void> {
     this.stopping = true
@@ -234,6 +261,10 @@ export class SmtpProcessSupervisor implements SmtpProcessCalls {
             break
           case 'hub-events-queued':
             for (const listener of this.hubEventsListeners) listener()
+            break
+          case 'blocklists-changed':
+            this.changedBy.add(slot)
+            this.broadcastChanges()
             break
         }
       })

@@ -2,6 +2,7 @@ import { createRoot, type Root } from 'react-dom/client'
 import { tokenSource, type HubToken, type RibbonSource } from '../shared/ribbon-host.js'
 import { CasebookApp, EnrichApp, HomeApp, IncidentsApp } from './apps.js'
 import { registerApp } from './registry.js'
+import { reserveSpaceFor } from './reserve-space.js'
 import { Ribbon } from './Ribbon.js'
 import styles from './ribbon.css?inline'
 
@@ -14,10 +15,12 @@ registerApp({ id: 'enrich', title: 'Enrich', component: EnrichApp })
  * `<postern-ribbon>`: the ribbon as a web component, in its own shadow root so a host page's
  * styles neither leak in nor out. A page gives it a `source` (hub URL + how to authenticate);
  * a page without script of its own names its `hub-url` and a `token-url` answering
- * `{accessToken, expiresAt}`.
+ * `{accessToken, expiresAt}`. While connected it keeps its height free at the bottom of the page
+ * (reserve-space.ts), so nothing of the page is left under it.
  */
 class PosternRibbonElement extends HTMLElement {
   private root: Root | null = null
+  private releaseSpace: (() => void) | null = null
   private sourceValue: RibbonSource | null = null
 
   get source(): RibbonSource | null {
@@ -46,6 +49,7 @@ class PosternRibbonElement extends HTMLElement {
       shadow.append(mount)
       this.root = createRoot(mount)
     }
+    this.releaseSpace ??= reserveSpaceFor(this)
     const tokenUrl = this.getAttribute('token-url')
     if (!this.sourceValue && tokenUrl)
       this.sourceValue = urlTokenSource(tokenUrl, this.getAttribute('hub-url') ?? '')
@@ -53,6 +57,8 @@ class PosternRibbonElement extends HTMLElement {
   }
 
   disconnectedCallback(): void {
+    this.releaseSpace?.()
+    this.releaseSpace = null
     this.root?.unmount()
     this.root = null
   }
