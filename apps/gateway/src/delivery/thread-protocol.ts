@@ -1,3 +1,4 @@
+import { oncePerTurn } from '../coalesce.js'
 import type { SmtpDestination } from './smtp-transport.js'
 import type { DeliveryOutcome } from './transport.js'
 
@@ -41,17 +42,16 @@ export interface DeliveryThreadData {
  */
 export class MessageBatcher<T> {
   private outbox: T[] = []
+  private readonly flushSoon = oncePerTurn(() => {
+    const messages = this.outbox
+    this.outbox = []
+    this.send(messages)
+  })
 
   constructor(private readonly send: (messages: T[]) => void) {}
 
   post(message: T): void {
-    if (this.outbox.length === 0) setImmediate(this.flush)
     this.outbox.push(message)
-  }
-
-  private readonly flush = (): void => {
-    const messages = this.outbox
-    this.outbox = []
-    this.send(messages)
+    this.flushSoon()
   }
 }

@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../config.js'
 import { Gateway, type GatewayExtension } from '../gateway.js'
 import { smtpProcessIntelExtension } from '../intel/extension.js'
 import { contentPipelineExtension } from '../pipeline/extension.js'
-import { oncePerTurn, singleFlight } from './coalesce.js'
+import { oncePerTurn, singleFlight } from '../coalesce.js'
 import { spoolDirOf } from './numbering.js'
 import {
   isPosternMessage,

@@ -5,7 +5,7 @@ import { describeError, type Logger } from '@postern/core'
 import type { GatewayConfig } from '../config.js'
 import { gwErrors } from '../errors.js'
 import type { MetricsSnapshot } from '../metrics/metrics.js'
-import { oncePerTurn } from './coalesce.js'
+import { oncePerTurn } from '../coalesce.js'
 import { spoolSlots } from './numbering.js'
 import {
   fromWireError,

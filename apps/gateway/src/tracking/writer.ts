@@ -10,6 +10,7 @@ import {
   type RecipientUpdate,
   type TrackingBatch,
 } from '@postern/store'
+import { oncePerTurn } from '../coalesce.js'
 
 export interface TrackingWriterOptions {
   /** Longest time a row waits before it is written. */
@@ -51,7 +52,8 @@ export class TrackingWriter {
   private rows = 0
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
-  private immediate = false
+  /** A full batch is written in the next turn of the loop (once, however many rows it adds). */
+  private readonly flushSoon = oncePerTurn(() => void this.flushSafely())
   private stopped = false
 
   constructor(
@@ -173,13 +175,7 @@ export class TrackingWriter {
     this.rows += rows
     if (this.stopped) return
     if (this.rows >= this.options.maxBatchRows) {
-      if (!this.immediate) {
-        this.immediate = true
-        setImmediate(() => {
-          this.immediate = false
-          void this.flushSafely()
-        })
-      }
+      this.flushSoon()
       return
     }
     if (!this.timer) {
